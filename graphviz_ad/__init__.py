@@ -1,0 +1,19 @@
+"""graphviz-ad: trace a Python/numpy function into a networkx graph of values, gradients and local
+derivative factors, and render it with Graphviz.
+
+The graph's attributes are documented in docs/graph-contract.md.
+"""
+
+from .errors import GradError, GraphvizAdError, GraphvizAdWarning, TraceError
+from .graph import Graph
+from .primitives import (PRIMITIVES, Primitive, cross_entropy, log_softmax, logsumexp, mse, primitive,
+                         relu, sigmoid, softmax, softplus)
+from .trace import grad, trace, value_and_grad
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "trace", "grad", "value_and_grad", "Graph", "primitive", "Primitive", "PRIMITIVES",
+    "sigmoid", "relu", "softplus", "softmax", "log_softmax", "logsumexp", "cross_entropy", "mse",
+    "GraphvizAdError", "TraceError", "GradError", "GraphvizAdWarning",
+]

@@ -1,0 +1,43 @@
+"""Reverse mode over the tape: the chain rule run backwards, in reverse trace order.
+
+The tape is already in topological order (a value is recorded after its operands), so one loop from the
+output back to the inputs visits every node after all of its consumers: no recursion, no sorting.
+"""
+
+import numpy as np
+
+
+def backward(tape, output, seed, keep_flows=False):
+    """Gradients of `output` (seeded with `seed`) with respect to every node of `tape`.
+
+    Returns:
+        (grads, flows): `grads[i]` is d output / d node i, or None where no gradient arrived (no path
+        to the output, or a node that needs none). With `keep_flows`, `flows[(operand, result)]` is the
+        term the edge operand -> result added into the operand's gradient; otherwise flows is None.
+    """
+    prims, values, args, kwargs, parents, requires = (
+        tape.prims, tape.values, tape.args, tape.kwargs, tape.parents, tape.requires)
+    grads = [None] * len(values)
+    grads[output] = seed
+    flows = {} if keep_flows else None
+    for node in range(output, -1, -1):
+        g = grads[node]
+        prim = prims[node]
+        if g is None or prim is None:
+            continue
+        ans, node_args, node_kwargs = values[node], args[node], kwargs[node]
+        for argnum, parent in enumerate(parents[node]):
+            if parent is None or not requires[parent]:
+                continue
+            term = prim.vjp(argnum, g, ans, node_args, node_kwargs)
+            if keep_flows:
+                edge = (parent, node)
+                flows[edge] = term if edge not in flows else flows[edge] + term
+            previous = grads[parent]
+            grads[parent] = term if previous is None else previous + term
+    return grads, flows
+
+
+def vjp_of_ones(prim, argnum, ans, args, kwargs):
+    """The VJP of an edge applied to ones of the result's shape (used for gain when the gradient is 0)."""
+    return prim.vjp(argnum, np.ones(np.shape(ans)), ans, args, kwargs)

@@ -1,0 +1,984 @@
+"""The op table: every primitive's forward, vector-Jacobian product, local-derivative rule and text.
+
+One row declares an op. Elementwise ops give `deriv` (d ans / d argument, elementwise): their VJP is
+`unbroadcast(g * deriv)` and their edge's `local_factor` is the same derivative, so the colour of an
+edge and the gradient it carries come from one rule. Other ops give `vjp` (or `vjp_argnum` when their
+operands are variadic). Templates use `{x}`, `{y}`, `{z}` for operands 0, 1, 2 and `{ans}` for the result.
+"""
+
+import functools
+import re
+
+import numpy as np
+
+from .errors import TraceError
+from .tracer import Traced, where
+
+PRIMITIVES = {}   # name -> Primitive
+UFUNCS = {}       # numpy ufunc -> Primitive
+FUNCTIONS = {}    # numpy function -> implementation taking numpy's own arguments
+
+_SLOTS = ("x", "y", "z")
+
+
+class Primitive:
+    """One differentiable operation. Calling it on traced values records it; on plain values, computes."""
+
+    def __init__(self, name, fun, *, deriv=None, vjp=None, vjp_argnum=None, formula=None,
+                 display=None, expr=None, prec=4):
+        self.name = name
+        self.fun = fun
+        self.derivs = _tuple(deriv)
+        self.vjps = _tuple(vjp)
+        self.vjp_argnum = vjp_argnum
+        self.formulas = _tuple(formula)
+        self.display = display or name
+        self.expr = expr or (self.display + "({x})" if self.nargs <= 1 else None)
+        self.prec = prec   # how tightly `expr` binds: 1 for + -, 2 for * / @, 3 for ^, 4 for calls
+
+    @property
+    def elementwise(self):
+        return self.derivs is not None
+
+    @property
+    def nargs(self):
+        rules = self.derivs or self.vjps
+        return len(rules) if rules is not None else -1
+
+    def differentiable(self, argnum):
+        if self.vjp_argnum is not None:
+            return True
+        rules = self.derivs or self.vjps or ()
+        return argnum < len(rules) and rules[argnum] is not None
+
+    def __call__(self, *args, **kwargs):
+        for a in args:
+            if type(a) is Traced:
+                return a.tape.record(self, args, kwargs)
+        return self.fun(*args, **kwargs)
+
+    def vjp(self, argnum, g, ans, args, kwargs):
+        """The gradient this op sends to operand `argnum`, given the gradient `g` of its result."""
+        if self.derivs is not None:
+            return unbroadcast(g * self.derivs[argnum](ans, *args, **kwargs), args[argnum])
+        if self.vjp_argnum is not None:
+            return self.vjp_argnum(argnum, g, ans, *args, **kwargs)
+        return self.vjps[argnum](g, ans, *args, **kwargs)
+
+    def local_factor(self, argnum, ans, args, kwargs):
+        """d result / d operand: elementwise derivative (result's shape), a float for scalars, else None."""
+        if self.derivs is not None:
+            d = self.derivs[argnum](ans, *args, **kwargs)
+            return np.broadcast_to(d, np.shape(ans)).copy() if np.ndim(ans) else float(d)
+        if np.size(ans) == 1 and np.ndim(ans) == 0 and np.size(args[argnum]) == 1:
+            return float(np.ravel(self.vjp(argnum, np.ones_like(ans, dtype=float), ans, args, kwargs))[0])
+        return None
+
+    def formula(self, argnum, names, args, kwargs):
+        rule = self.formulas[argnum] if self.formulas and argnum < len(self.formulas) else None
+        if rule is None:
+            return "VJP" if self.derivs is None else ""
+        if callable(rule):
+            rule = rule(*args, **kwargs)
+        return fill(rule, names, wrap_atoms=False)
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+
+def _tuple(rule):
+    if rule is None or isinstance(rule, tuple):
+        return rule
+    return (rule,)
+
+
+def primitive(name, *, deriv=None, vjp=None, vjp_argnum=None, formula=None, display=None, expr=None,
+              prec=4, ufunc=None, numpy=()):
+    """Declare a primitive op around its numpy forward function.
+
+    Args:
+        name: the op name stored in the graph (node attribute `op`).
+        deriv: for elementwise ops, `deriv(ans, *args, **kwargs)` -> d ans / d arg, one per argument
+            (a tuple for several); `None` in a position means not differentiable there.
+        vjp: for other ops, `vjp(g, ans, *args, **kwargs)` -> gradient for that argument, one per argument.
+        vjp_argnum: for variadic ops, `vjp_argnum(argnum, g, ans, *args, **kwargs)`.
+        formula: the local rule as text per argument, e.g. ``"cos({x})"`` (or a callable of the args).
+        display: short text for the op (``"+"``, ``"sin"``); expr/prec: how the result's name is written.
+        ufunc / numpy: the numpy ufunc or functions that dispatch to this op on traced values.
+
+    Example:
+        >>> @primitive("cube", deriv=lambda ans, x: 3 * x**2, formula="3*{x}^2")
+        ... def cube(x):
+        ...     return x**3
+    """
+    def wrap(fun):
+        prim = Primitive(name, fun, deriv=deriv, vjp=vjp, vjp_argnum=vjp_argnum, formula=formula,
+                         display=display, expr=expr, prec=prec)
+        functools.update_wrapper(prim, fun, updated=())
+        PRIMITIVES.setdefault(name, prim)
+        if ufunc is not None:
+            UFUNCS[ufunc] = prim
+        for f in numpy if isinstance(numpy, tuple) else (numpy,):
+            FUNCTIONS[f] = prim
+        return prim
+    return wrap
+
+
+def elementwise(name, ufunc, deriv, formula, display=None, expr=None, prec=4):
+    """A numpy ufunc as an elementwise primitive: one line of the table below."""
+    return primitive(name, deriv=deriv, formula=formula, display=display, expr=expr, prec=prec,
+                     ufunc=ufunc)(ufunc)
+
+
+def implements(*numpy_functions):
+    """Route numpy functions whose signature differs from the primitive's through an adapter."""
+    def wrap(fun):
+        for f in numpy_functions:
+            FUNCTIONS[f] = fun
+        return fun
+    return wrap
+
+
+# ---------------------------------------------------------------------------------------------------
+# Broadcasting is undone in one place.
+
+def unbroadcast(g, like):
+    """Sum `g` over the axes numpy broadcast `like` along, so the gradient has `like`'s shape."""
+    shape = getattr(like, "shape", ())
+    gshape = getattr(g, "shape", ())
+    if gshape == shape:
+        return g
+    extra = len(gshape) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def _axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    axis = axis if isinstance(axis, tuple) else (axis,)
+    return tuple(sorted(a % ndim for a in axis))
+
+
+def _expand_reduced(g, x, axis, keepdims):
+    """Broadcast the gradient of a reduction back over the reduced axes."""
+    shape = np.shape(x)
+    if not keepdims and axis is not None and np.ndim(g) < len(shape):
+        g = np.expand_dims(g, _axes(axis, len(shape)))
+    return np.broadcast_to(g, shape)
+
+
+def _count(x, axis):
+    shape = np.shape(x)
+    return int(np.prod([shape[a] for a in _axes(axis, len(shape))]))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Elementwise, one argument.                     derivative d ans / d x                 formula
+
+negative = elementwise("negative", np.negative, lambda ans, x: -np.ones_like(x),        "-1", display="-", expr="-{x}", prec=2.5)
+positive = elementwise("positive", np.positive, lambda ans, x: np.ones_like(x),         "1", display="+", expr="+{x}", prec=2.5)
+exp = elementwise("exp",      np.exp,      lambda ans, x: ans,                     "exp({x})")
+exp2 = elementwise("exp2",     np.exp2,     lambda ans, x: ans * np.log(2.0),       "ln(2)*2^{x}")
+expm1 = elementwise("expm1",    np.expm1,    lambda ans, x: ans + 1,                 "exp({x})")
+log = elementwise("log",      np.log,      lambda ans, x: 1 / x,                   "1/{x}")
+log2 = elementwise("log2",     np.log2,     lambda ans, x: 1 / (x * np.log(2.0)),   "1/({x}*ln(2))")
+log10 = elementwise("log10",    np.log10,    lambda ans, x: 1 / (x * np.log(10.0)),  "1/({x}*ln(10))")
+log1p = elementwise("log1p",    np.log1p,    lambda ans, x: 1 / (1 + x),             "1/(1 + {x})")
+sqrt = elementwise("sqrt",     np.sqrt,     lambda ans, x: 0.5 / ans,               "1/(2*sqrt({x}))")
+cbrt = elementwise("cbrt",     np.cbrt,     lambda ans, x: 1 / (3 * ans**2),        "1/(3*cbrt({x})^2)")
+square = elementwise("square",   np.square,   lambda ans, x: 2 * x,                   "2*{x}", expr="{x}^2", prec=3)
+reciprocal = elementwise("reciprocal", np.reciprocal, lambda ans, x: -ans**2,             "-1/{x}^2", expr="1/{x}", prec=2)
+absolute = elementwise("absolute", np.absolute, lambda ans, x: np.sign(x),              "sign({x})", display="abs", expr="|{x}|")
+fabs = elementwise("fabs",     np.fabs,     lambda ans, x: np.sign(x),              "sign({x})", display="abs", expr="|{x}|")
+sin = elementwise("sin",      np.sin,      lambda ans, x: np.cos(x),               "cos({x})")
+cos = elementwise("cos",      np.cos,      lambda ans, x: -np.sin(x),              "-sin({x})")
+tan = elementwise("tan",      np.tan,      lambda ans, x: 1 + ans**2,              "1 + tan({x})^2")
+arcsin = elementwise("arcsin",   np.arcsin,   lambda ans, x: 1 / np.sqrt(1 - x**2),   "1/sqrt(1 - {x}^2)")
+arccos = elementwise("arccos",   np.arccos,   lambda ans, x: -1 / np.sqrt(1 - x**2),  "-1/sqrt(1 - {x}^2)")
+arctan = elementwise("arctan",   np.arctan,   lambda ans, x: 1 / (1 + x**2),          "1/(1 + {x}^2)")
+sinh = elementwise("sinh",     np.sinh,     lambda ans, x: np.cosh(x),              "cosh({x})")
+cosh = elementwise("cosh",     np.cosh,     lambda ans, x: np.sinh(x),              "sinh({x})")
+tanh = elementwise("tanh",     np.tanh,     lambda ans, x: 1 - ans**2,              "1 - {ans}^2")
+arcsinh = elementwise("arcsinh",  np.arcsinh,  lambda ans, x: 1 / np.sqrt(x**2 + 1),   "1/sqrt({x}^2 + 1)")
+arccosh = elementwise("arccosh",  np.arccosh,  lambda ans, x: 1 / np.sqrt(x**2 - 1),   "1/sqrt({x}^2 - 1)")
+arctanh = elementwise("arctanh",  np.arctanh,  lambda ans, x: 1 / (1 - x**2),          "1/(1 - {x}^2)")
+deg2rad = elementwise("deg2rad",  np.deg2rad,  lambda ans, x: np.full_like(x, np.pi / 180, dtype=float), "pi/180")
+rad2deg = elementwise("rad2deg",  np.rad2deg,  lambda ans, x: np.full_like(x, 180 / np.pi, dtype=float), "180/pi")
+radians = elementwise("radians",  np.radians,  lambda ans, x: np.full_like(x, np.pi / 180, dtype=float), "pi/180")
+degrees = elementwise("degrees",  np.degrees,  lambda ans, x: np.full_like(x, 180 / np.pi, dtype=float), "180/pi")
+# Piecewise constant: the derivative is 0 wherever it exists, and 0 is the subgradient used at jumps.
+for _name, _ufunc in [("sign", np.sign), ("floor", np.floor), ("ceil", np.ceil), ("rint", np.rint),
+                      ("trunc", np.trunc)]:
+    elementwise(_name, _ufunc, lambda ans, x: np.zeros_like(x, dtype=float), "0")
+
+# ---------------------------------------------------------------------------------------------------
+# Elementwise, two arguments.          d ans / d x                      d ans / d y
+
+add = elementwise("add", np.add,
+            (lambda ans, x, y: np.ones_like(ans), lambda ans, x, y: np.ones_like(ans)),
+            ("1", "1"), display="+", expr="{x} + {y}", prec=1)
+subtract = elementwise("subtract", np.subtract,
+            (lambda ans, x, y: np.ones_like(ans), lambda ans, x, y: -np.ones_like(ans)),
+            ("1", "-1"), display="-", expr="{x} - {y}", prec=1)
+multiply = elementwise("multiply", np.multiply,
+            (lambda ans, x, y: y, lambda ans, x, y: x),
+            ("{y}", "{x}"), display="*", expr="{x}*{y}", prec=2)
+divide = elementwise("divide", np.divide,
+            (lambda ans, x, y: 1 / y, lambda ans, x, y: -ans / y),
+            ("1/{y}", "-{x}/{y}^2"), display="/", expr="{x}/{y}", prec=2)
+power = elementwise("power", np.power,
+            (lambda ans, x, y: y * np.power(x, y - 1),
+             lambda ans, x, y: np.where(x > 0, ans * np.log(np.where(x > 0, x, 1)), 0.0)),
+            (lambda x, y: f"{_num(y)}*{{x}}" if np.ndim(y) == 0 and y == 2 else "{y}*{x}^({y} - 1)",
+             "{ans}*ln({x})"), display="^", expr="{x}^{y}", prec=3)
+maximum = elementwise("maximum", np.maximum,
+            (lambda ans, x, y: (x > y) + 0.5 * (x == y), lambda ans, x, y: (y > x) + 0.5 * (x == y)),
+            ("[{x} > {y}]", "[{y} > {x}]"), display="max", expr="max({x}, {y})")
+minimum = elementwise("minimum", np.minimum,
+            (lambda ans, x, y: (x < y) + 0.5 * (x == y), lambda ans, x, y: (y < x) + 0.5 * (x == y)),
+            ("[{x} < {y}]", "[{y} < {x}]"), display="min", expr="min({x}, {y})")
+fmax = elementwise("fmax", np.fmax,
+            (lambda ans, x, y: (x > y) + 0.5 * (x == y), lambda ans, x, y: (y > x) + 0.5 * (x == y)),
+            ("[{x} > {y}]", "[{y} > {x}]"), display="fmax", expr="fmax({x}, {y})")
+fmin = elementwise("fmin", np.fmin,
+            (lambda ans, x, y: (x < y) + 0.5 * (x == y), lambda ans, x, y: (y < x) + 0.5 * (x == y)),
+            ("[{x} < {y}]", "[{y} < {x}]"), display="fmin", expr="fmin({x}, {y})")
+arctan2 = elementwise("arctan2", np.arctan2,
+            (lambda ans, x, y: y / (x**2 + y**2), lambda ans, x, y: -x / (x**2 + y**2)),
+            ("{y}/({x}^2 + {y}^2)", "-{x}/({x}^2 + {y}^2)"), expr="arctan2({x}, {y})")
+hypot = elementwise("hypot", np.hypot,
+            (lambda ans, x, y: x / ans, lambda ans, x, y: y / ans),
+            ("{x}/{ans}", "{y}/{ans}"), expr="hypot({x}, {y})")
+logaddexp = elementwise("logaddexp", np.logaddexp,
+            (lambda ans, x, y: np.exp(x - ans), lambda ans, x, y: np.exp(y - ans)),
+            ("exp({x} - {ans})", "exp({y} - {ans})"), expr="logaddexp({x}, {y})")
+logaddexp2 = elementwise("logaddexp2", np.logaddexp2,
+            (lambda ans, x, y: np.exp2(x - ans), lambda ans, x, y: np.exp2(y - ans)),
+            ("2^({x} - {ans})", "2^({y} - {ans})"), expr="logaddexp2({x}, {y})")
+mod = elementwise("mod", np.mod,
+            (lambda ans, x, y: np.ones_like(ans), lambda ans, x, y: -np.floor_divide(x, y)),
+            ("1", "-floor({x}/{y})"), display="%", expr="{x} % {y}", prec=2)
+fmod = elementwise("fmod", np.fmod,
+            (lambda ans, x, y: np.ones_like(ans), lambda ans, x, y: -np.trunc(x / y)),
+            ("1", "-trunc({x}/{y})"), expr="fmod({x}, {y})")
+floor_divide = elementwise("floor_divide", np.floor_divide,
+            (lambda ans, x, y: np.zeros_like(ans, dtype=float), lambda ans, x, y: np.zeros_like(ans, dtype=float)),
+            ("0", "0"), display="//", expr="{x} // {y}", prec=2)
+copysign = elementwise("copysign", np.copysign,
+            (lambda ans, x, y: np.sign(x) * np.where(np.signbit(y), -1.0, 1.0),
+             lambda ans, x, y: np.zeros_like(ans, dtype=float)),
+            ("sign({x})*sign({y})", "0"), expr="copysign({x}, {y})")
+UFUNCS[np.true_divide] = PRIMITIVES["divide"]
+UFUNCS[np.remainder] = PRIMITIVES["mod"]
+UFUNCS[np.abs] = PRIMITIVES["absolute"]
+
+
+@primitive("where", deriv=(None, lambda ans, c, x, y: np.where(c, 1.0, 0.0),
+                           lambda ans, c, x, y: np.where(c, 0.0, 1.0)),
+           formula=(None, "[cond]", "[not cond]"), expr="where({y}, {z})")
+def where_(condition, x, y):
+    return np.where(condition, x, y)
+
+
+@primitive("clip", deriv=lambda ans, x, lo, hi: _between(x, lo, hi), formula="[lo <= {x} <= hi]")
+def clip(x, lo, hi):
+    return np.clip(x, lo, hi)
+
+
+def _between(x, lo, hi):
+    inside = np.ones(np.shape(x), dtype=float)
+    if lo is not None:
+        inside = inside * (x >= lo)
+    if hi is not None:
+        inside = inside * (x <= hi)
+    return inside
+
+
+@primitive("astype", deriv=lambda ans, x, dtype: np.ones_like(ans), formula="1", expr="{x}")
+def astype(x, dtype):
+    return np.asarray(x).astype(dtype)
+
+
+@implements(np.where)
+def _np_where(condition, x=None, y=None):
+    if x is None and y is None:
+        return np.where(_plain(condition))
+    return where_(_plain(condition), x, y)
+
+
+@implements(np.clip)
+def _np_clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kw):
+    _no_out("clip", out, kw)
+    lo = a_min if a_min is not None else min
+    hi = a_max if a_max is not None else max
+    return clip(a, _plain(lo), _plain(hi))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reductions.
+
+@primitive("sum", vjp=lambda g, ans, x, axis=None, keepdims=False: _expand_reduced(g, x, axis, keepdims),
+           formula="1", display="sum", expr="sum({x})")
+def sum_(x, axis=None, keepdims=False):
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+@primitive("mean", vjp=lambda g, ans, x, axis=None, keepdims=False:
+           _expand_reduced(g, x, axis, keepdims) / _count(x, axis),
+           formula=lambda x, axis=None, keepdims=False: f"1/{_count(x, axis)}", expr="mean({x})")
+def mean(x, axis=None, keepdims=False):
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
+def _prod_vjp(g, ans, x, axis=None, keepdims=False):
+    # The product of all the other elements: ans / x where x != 0, computed exactly where x == 0.
+    x = np.asarray(x)
+    axes = _axes(axis, x.ndim)
+    moved = np.moveaxis(x, axes, tuple(range(x.ndim - len(axes), x.ndim)))
+    flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
+    ones = np.ones_like(flat[..., :1])
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    others = np.moveaxis((left * right).reshape(moved.shape),
+                         tuple(range(x.ndim - len(axes), x.ndim)), axes)
+    return _expand_reduced(g, x, axis, keepdims) * others
+
+
+@primitive("prod", vjp=_prod_vjp, formula="product of the others", expr="prod({x})")
+def prod(x, axis=None, keepdims=False):
+    return np.prod(x, axis=axis, keepdims=keepdims)
+
+
+def _chooser_vjp(g, ans, x, axis=None, keepdims=False):
+    # Ties share the gradient equally (the subgradient documented in the graph contract).
+    hit = (np.asarray(x) == _expand_reduced(ans, x, axis, keepdims))
+    count = np.sum(hit, axis=None if axis is None else _axes(axis, np.ndim(x)), keepdims=True)
+    return _expand_reduced(g, x, axis, keepdims) * hit / count
+
+
+@primitive("max", vjp=_chooser_vjp, formula="[{x} == max]", expr="max({x})")
+def max_(x, axis=None, keepdims=False):
+    return np.max(x, axis=axis, keepdims=keepdims)
+
+
+@primitive("min", vjp=_chooser_vjp, formula="[{x} == min]", expr="min({x})")
+def min_(x, axis=None, keepdims=False):
+    return np.min(x, axis=axis, keepdims=keepdims)
+
+
+def _var_vjp(g, ans, x, axis=None, ddof=0, keepdims=False):
+    n = _count(x, axis) - ddof
+    centred = x - np.mean(x, axis=axis, keepdims=True)
+    return _expand_reduced(g, x, axis, keepdims) * 2 * centred / n
+
+
+@primitive("var", vjp=_var_vjp, formula="2*({x} - mean)/N", expr="var({x})")
+def var(x, axis=None, ddof=0, keepdims=False):
+    return np.var(x, axis=axis, ddof=ddof, keepdims=keepdims)
+
+
+@primitive("std", vjp=lambda g, ans, x, axis=None, ddof=0, keepdims=False:
+           _var_vjp(g, ans, x, axis, ddof, keepdims) / (2 * _expand_reduced(ans, x, axis, keepdims)),
+           formula="({x} - mean)/(N*std)", expr="std({x})")
+def std(x, axis=None, ddof=0, keepdims=False):
+    return np.std(x, axis=axis, ddof=ddof, keepdims=keepdims)
+
+
+def _reduction(name, prim):
+    def adapter(a, axis=None, dtype=None, out=None, keepdims=False, ddof=None, **kw):
+        _no_out(name, out, kw)
+        if ddof is not None:
+            return prim(a, axis, ddof, keepdims)
+        return prim(a, axis, keepdims) if keepdims else (prim(a, axis) if axis is not None else prim(a))
+    return adapter
+
+
+for _np_fun, _prim in [(np.sum, sum_), (np.mean, mean), (np.prod, prod), (np.max, max_), (np.amax, max_),
+                       (np.min, min_), (np.amin, min_), (np.var, var), (np.std, std)]:
+    implements(_np_fun)(_reduction(_np_fun.__name__, _prim))
+
+
+@primitive("cumsum", vjp=lambda g, ans, x, axis=None: _cumsum_vjp(g, x, axis), formula="1 (running)",
+           expr="cumsum({x})")
+def cumsum(x, axis=None):
+    return np.cumsum(x, axis=axis)
+
+
+def _cumsum_vjp(g, x, axis):
+    if axis is None:
+        return np.reshape(np.flip(np.cumsum(np.flip(g))), np.shape(x))
+    return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
+
+
+@implements(np.cumsum)
+def _np_cumsum(a, axis=None, dtype=None, out=None):
+    _no_out("cumsum", out, {})
+    return cumsum(a, axis)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Linear algebra.
+
+def _matmul_vjp(argnum, g, ans, a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    g2 = g
+    if a.ndim == 1:
+        g2 = np.expand_dims(g2, -2)
+    if b.ndim == 1:
+        g2 = np.expand_dims(g2, -1)
+    if argnum == 0:
+        return unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2).reshape(a.shape)
+    return unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2).reshape(b.shape)
+
+
+@primitive("matmul", vjp_argnum=_matmul_vjp, formula=("{y}.T", "{x}.T"), display="@",
+           expr="{x} @ {y}", prec=2, ufunc=np.matmul)
+def matmul(a, b):
+    return np.matmul(a, b)
+
+
+def _tensordot_axes(a, b, axes):
+    if isinstance(axes, (int, np.integer)):
+        return list(range(np.ndim(a) - axes, np.ndim(a))), list(range(axes))
+    a_axes, b_axes = axes
+    a_axes = [a_axes] if isinstance(a_axes, (int, np.integer)) else list(a_axes)
+    b_axes = [b_axes] if isinstance(b_axes, (int, np.integer)) else list(b_axes)
+    return [i % np.ndim(a) for i in a_axes], [i % np.ndim(b) for i in b_axes]
+
+
+def _tensordot_vjp(argnum, g, ans, a, b, axes=2):
+    a_axes, b_axes = _tensordot_axes(a, b, axes)
+    a_free = [i for i in range(np.ndim(a)) if i not in a_axes]
+    b_free = [i for i in range(np.ndim(b)) if i not in b_axes]
+    n_free = len(a_free)
+    if argnum == 0:
+        r = np.tensordot(g, b, axes=(list(range(n_free, np.ndim(g))), b_free))
+        labels = a_free + [a_axes[b_axes.index(i)] for i in sorted(b_axes)]
+    else:
+        r = np.tensordot(a, g, axes=(a_free, list(range(n_free))))
+        labels = [b_axes[a_axes.index(i)] for i in sorted(a_axes)] + b_free
+    return np.transpose(r, np.argsort(labels)) if np.ndim(r) else r
+
+
+@primitive("tensordot", vjp_argnum=_tensordot_vjp, formula=("{y}", "{x}"), expr="tensordot({x}, {y})")
+def tensordot(a, b, axes=2):
+    return np.tensordot(a, b, axes=axes)
+
+
+@implements(np.tensordot)
+def _np_tensordot(a, b, axes=2):
+    return tensordot(a, b, axes) if axes != 2 else tensordot(a, b)
+
+
+def _dot_vjp(argnum, g, ans, a, b):
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * (b if argnum == 0 else a), a if argnum == 0 else b)
+    axes = ([np.ndim(a) - 1], [max(np.ndim(b) - 2, 0)])
+    return _tensordot_vjp(argnum, g, ans, a, b, axes)
+
+
+@primitive("dot", vjp_argnum=_dot_vjp, formula=("{y}.T", "{x}.T"), display="dot", expr="dot({x}, {y})")
+def dot(a, b):
+    return np.dot(a, b)
+
+
+@implements(np.dot)
+def _np_dot(a, b, out=None):
+    _no_out("dot", out, {})
+    return dot(a, b)
+
+
+@implements(np.matmul)
+def _np_matmul(a, b, out=None, **kw):
+    _no_out("matmul", out, kw)
+    return matmul(a, b)
+
+
+@implements(np.inner)
+def _np_inner(a, b):
+    return tensordot(a, b, ([-1], [-1])) if np.ndim(a) and np.ndim(b) else multiply(a, b)
+
+
+@primitive("outer", vjp=(lambda g, ans, a, b: np.reshape(g @ np.ravel(b), np.shape(a)),
+                         lambda g, ans, a, b: np.reshape(np.ravel(a) @ g, np.shape(b))),
+           formula=("{y}", "{x}"), expr="outer({x}, {y})")
+def outer(a, b):
+    return np.outer(a, b)
+
+
+def _einsum_parse(subscripts, operands):
+    subscripts = subscripts.replace(" ", "")
+    if "." in subscripts:
+        raise TraceError(f"einsum: '...' in subscripts is not supported yet (at {where()}); "
+                         "write the axes out")
+    if "->" in subscripts:
+        inputs, out = subscripts.split("->")
+    else:
+        inputs = subscripts
+        letters = inputs.replace(",", "")
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return inputs.split(","), out
+
+
+def _einsum_vjp(argnum, g, ans, subscripts, *operands):
+    ins, out = _einsum_parse(subscripts, operands)
+    k = argnum - 1
+    target = ins[k]
+    if len(set(target)) != len(target):
+        raise TraceError(f"einsum: gradient of a repeated index ({target!r}) is not supported "
+                         f"(at {where()})")
+    others = [(s, op) for i, (s, op) in enumerate(zip(ins, operands)) if i != k]
+    present = "".join(c for c in target if c in out or any(c in s for s, _ in others))
+    r = np.einsum(",".join([out] + [s for s, _ in others]) + "->" + present, g, *[op for _, op in others])
+    shape = np.shape(operands[k])
+    expanded = np.reshape(r, [shape[i] if c in present else 1 for i, c in enumerate(target)])
+    return np.broadcast_to(expanded, shape)
+
+
+@primitive("einsum", vjp_argnum=_einsum_vjp, formula=lambda s, *ops: f"einsum {s}",
+           expr="einsum({y}, {z})")
+def einsum_(subscripts, *operands):
+    return np.einsum(subscripts, *operands)
+
+
+@implements(np.einsum)
+def _np_einsum(subscripts, *operands, out=None, optimize=False, **kw):
+    _no_out("einsum", out, kw)
+    if not isinstance(subscripts, str):
+        raise TraceError(f"einsum: only the subscripts-string form is supported (at {where()})")
+    return einsum_(subscripts, *operands)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Shapes and indexing: the gradient is the same numbers moved back.
+
+@primitive("reshape", vjp=lambda g, ans, x, shape: np.reshape(g, np.shape(x)), formula="reshape",
+           expr="{x}")
+def reshape(x, shape):
+    return np.reshape(x, shape)
+
+
+@implements(np.reshape)
+def _np_reshape(a, shape=None, order="C", *, newshape=None, copy=None):
+    if order != "C":
+        raise TraceError(f"reshape: only order='C' is supported (at {where()})")
+    return reshape(a, _plain(shape if shape is not None else newshape))
+
+
+@implements(np.ravel)
+def _np_ravel(a, order="C"):
+    return reshape(a, (-1,))
+
+
+@implements(np.squeeze)
+def _np_squeeze(a, axis=None):
+    return reshape(a, np.shape(np.squeeze(np.empty(np.shape(a), dtype=bool), axis)))
+
+
+@implements(np.expand_dims)
+def _np_expand_dims(a, axis):
+    return reshape(a, np.shape(np.expand_dims(np.empty(np.shape(a), dtype=bool), axis)))
+
+
+def _atleast(fn):
+    def adapter(*arys):
+        out = [reshape(a, np.shape(fn(np.empty(np.shape(a), dtype=bool)))) for a in arys]
+        return out[0] if len(out) == 1 else out
+    return adapter
+
+
+for _fn in (np.atleast_1d, np.atleast_2d, np.atleast_3d):
+    FUNCTIONS[_fn] = _atleast(_fn)
+
+
+@primitive("transpose", vjp=lambda g, ans, x, axes=None: np.transpose(g, None if axes is None else np.argsort(axes)),
+           formula="transpose", expr="{x}.T")
+def transpose(x, axes=None):
+    return np.transpose(x, axes)
+
+
+@implements(np.transpose)
+def _np_transpose(a, axes=None):
+    return transpose(a, tuple(axes)) if axes is not None else transpose(a)
+
+
+@primitive("swapaxes", vjp=lambda g, ans, x, a, b: np.swapaxes(g, a, b), formula="swapaxes",
+           expr="swapaxes({x})")
+def swapaxes(x, axis1, axis2):
+    return np.swapaxes(x, axis1, axis2)
+
+
+@implements(np.swapaxes)
+def _np_swapaxes(a, axis1, axis2):
+    return swapaxes(a, axis1, axis2)
+
+
+@primitive("moveaxis", vjp=lambda g, ans, x, src, dst: np.moveaxis(g, dst, src), formula="moveaxis",
+           expr="moveaxis({x})")
+def moveaxis(x, source, destination):
+    return np.moveaxis(x, source, destination)
+
+
+@implements(np.moveaxis)
+def _np_moveaxis(a, source, destination):
+    return moveaxis(a, source, destination)
+
+
+def _getitem_vjp(g, ans, x, index):
+    out = np.zeros(np.shape(x), dtype=np.result_type(g, float))
+    np.add.at(out, index, g)
+    return out
+
+
+@primitive("getitem", vjp=_getitem_vjp, formula=lambda x, index: f"1 at [{_index_text(index)}]",
+           expr="{x}[i]")
+def getitem(x, index):
+    return np.asarray(x)[index] if np.ndim(x) else x
+
+
+def _index_text(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    text = []
+    for p in parts:
+        if isinstance(p, slice):
+            text.append(":".join("" if v is None else str(v) for v in (p.start, p.stop, p.step)).rstrip(":") or ":")
+        elif p is Ellipsis:
+            text.append("...")
+        elif p is None:
+            text.append("None")
+        elif np.ndim(p):
+            text.append(f"array{list(np.shape(p))}")
+        else:
+            text.append(str(p))
+    return ", ".join(text)
+
+
+def _concatenate_vjp(argnum, g, ans, *arrays, axis=0):
+    sizes = [np.shape(a)[axis] if axis is not None else np.size(a) for a in arrays]
+    start = sum(sizes[:argnum])
+    if axis is None:
+        return np.reshape(g[start:start + sizes[argnum]], np.shape(arrays[argnum]))
+    return np.take(g, np.arange(start, start + sizes[argnum]), axis=axis)
+
+
+@primitive("concatenate", vjp_argnum=_concatenate_vjp, formula="slice", expr="concat")
+def concatenate(*arrays, axis=0):
+    return np.concatenate(arrays, axis=axis)
+
+
+@implements(np.concatenate)
+def _np_concatenate(arrays, axis=0, out=None, **kw):
+    _no_out("concatenate", out, kw)
+    arrays = list(arrays)
+    if axis is None:
+        return concatenate(*[reshape(a, (-1,)) for a in arrays], axis=0)
+    return concatenate(*[_at_least(a, 1) for a in arrays], axis=axis)
+
+
+def _at_least(a, n):
+    return a if np.ndim(a) >= n else reshape(a, (1,) * (n - np.ndim(a)) + np.shape(a))
+
+
+def _stack_vjp(argnum, g, ans, *arrays, axis=0):
+    return np.take(g, argnum, axis=axis)
+
+
+@primitive("stack", vjp_argnum=_stack_vjp, formula="slice", expr="stack")
+def stack(*arrays, axis=0):
+    return np.stack(arrays, axis=axis)
+
+
+@implements(np.stack)
+def _np_stack(arrays, axis=0, out=None, **kw):
+    _no_out("stack", out, kw)
+    return stack(*list(arrays), axis=axis)
+
+
+@implements(np.hstack)
+def _np_hstack(tup, **kw):
+    arrays = [_at_least(a, 1) for a in tup]
+    return concatenate(*arrays, axis=0 if np.ndim(arrays[0]) == 1 else 1)
+
+
+@implements(np.vstack)
+def _np_vstack(tup, **kw):
+    return concatenate(*[_at_least(a, 2) for a in tup], axis=0)
+
+
+@implements(np.column_stack)
+def _np_column_stack(tup):
+    return concatenate(*[reshape(a, (-1, 1)) if np.ndim(a) < 2 else a for a in tup], axis=1)
+
+
+def _split(ary, indices_or_sections, axis, strict):
+    n = np.shape(ary)[axis]
+    if np.ndim(indices_or_sections) == 0:
+        sections = int(indices_or_sections)
+        if strict and n % sections:
+            raise ValueError("array split does not result in an equal division")
+        each, extra = divmod(n, sections)
+        bounds = np.cumsum([0] + [each + (i < extra) for i in range(sections)])
+    else:
+        bounds = [0] + list(indices_or_sections) + [n]
+    pieces = []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        index = (slice(None),) * (axis % np.ndim(ary)) + (slice(int(lo), int(hi)),)
+        pieces.append(getitem(ary, index))
+    return pieces
+
+
+implements(np.split)(lambda ary, indices_or_sections, axis=0: _split(ary, indices_or_sections, axis, True))
+implements(np.array_split)(lambda ary, indices_or_sections, axis=0: _split(ary, indices_or_sections, axis, False))
+implements(np.hsplit)(lambda ary, s: _split(ary, s, 1 if np.ndim(ary) > 1 else 0, True))
+implements(np.vsplit)(lambda ary, s: _split(ary, s, 0, True))
+
+
+@implements(np.linalg.norm)
+def _np_norm(x, ord=None, axis=None, keepdims=False):
+    if ord not in (None, 2, "fro") or (ord == 2 and (axis is None and np.ndim(x) > 1)):
+        raise TraceError(f"np.linalg.norm: only the 2-norm / Frobenius norm is supported yet (at {where()})")
+    return sqrt(sum_(square(x), axis, keepdims) if (axis is not None or keepdims) else sum_(square(x)))
+
+
+@implements(np.trace)
+def _np_trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    _no_out("trace", out, {})
+    return sum_(diagonal(a, offset, axis1, axis2), -1)
+
+
+def _diagonal_vjp(g, ans, x, offset=0, axis1=0, axis2=1):
+    out = np.zeros(np.shape(x), dtype=np.result_type(g, float))
+    view = np.diagonal(out, offset, axis1, axis2)
+    view.setflags(write=True)
+    view[...] = g
+    return out
+
+
+@primitive("diagonal", vjp=_diagonal_vjp, formula="1 on the diagonal", expr="diag({x})")
+def diagonal(x, offset=0, axis1=0, axis2=1):
+    return np.diagonal(x, offset, axis1, axis2).copy()
+
+
+@implements(np.diagonal)
+def _np_diagonal(a, offset=0, axis1=0, axis2=1):
+    return diagonal(a, offset, axis1, axis2)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Helpers for networks (also usable on plain numpy values).
+
+def _sigmoid(x):
+    return 0.5 * (np.tanh(0.5 * np.asarray(x, dtype=np.result_type(x, float))) + 1)
+
+
+@primitive("sigmoid", deriv=lambda ans, x: ans * (1 - ans), formula="{ans}*(1 - {ans})")
+def sigmoid(x):
+    """The logistic function 1 / (1 + e^-x), computed without overflow."""
+    s = _sigmoid(x)
+    return float(s) if np.ndim(s) == 0 and isinstance(x, float) else s
+
+
+@primitive("relu", deriv=lambda ans, x: (np.asarray(x) > 0).astype(float), formula="[{x} > 0]")
+def relu(x):
+    """max(x, 0); its derivative at 0 is taken as 0."""
+    return np.maximum(x, 0)
+
+
+@primitive("softplus", deriv=lambda ans, x: _sigmoid(x), formula="sigmoid({x})")
+def softplus(x):
+    """log(1 + e^x), computed without overflow."""
+    return np.logaddexp(0, x)
+
+
+def _softmax(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+@primitive("softmax", vjp=lambda g, ans, x, axis=-1: ans * (g - np.sum(g * ans, axis=axis, keepdims=True)),
+           formula="diag(s) - s s^T")
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along `axis`."""
+    return _softmax(np.asarray(x, dtype=np.result_type(x, float)), axis)
+
+
+@primitive("log_softmax", vjp=lambda g, ans, x, axis=-1:
+           g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True), formula="I - softmax")
+def log_softmax(x, axis=-1):
+    """x - logsumexp(x) along `axis`."""
+    x = np.asarray(x, dtype=np.result_type(x, float))
+    return x - _logsumexp(x, axis, True)
+
+
+def _logsumexp(x, axis=None, keepdims=False):
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return r if keepdims else (np.squeeze(r, axis=axis) if axis is not None else r.reshape(()))
+
+
+@primitive("logsumexp", vjp=lambda g, ans, x, axis=None, keepdims=False:
+           _expand_reduced(g, x, axis, keepdims) * np.exp(x - _expand_reduced(ans, x, axis, keepdims)),
+           formula="softmax({x})")
+def logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x))) along `axis`, computed without overflow."""
+    return _logsumexp(np.asarray(x, dtype=np.result_type(x, float)), axis, keepdims)
+
+
+def cross_entropy(logits, labels, axis=-1):
+    """Mean cross-entropy of `logits` against integer class `labels` or target probabilities.
+
+    Integer labels have one entry per row of logits; float labels have the logits' shape.
+    """
+    logp = log_softmax(logits, axis=axis)
+    labels_plain = labels.value if type(labels) is Traced else labels
+    if np.asarray(labels_plain).dtype.kind in "iu":
+        labels_plain = np.asarray(labels_plain)
+        if np.ndim(logits) == 1:
+            return -logp[int(labels_plain)]
+        rows = np.arange(np.shape(logits)[0])
+        return -mean(logp[rows, labels_plain])
+    picked = sum_(labels * logp, axis)
+    return -mean(picked) if np.ndim(picked) else -picked
+
+
+def mse(prediction, target):
+    """Mean squared error: mean((prediction - target)^2)."""
+    return mean(square(prediction - target))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Dispatch from numpy's protocols.
+
+# Ufuncs whose result carries no gradient (masks, tests): computed on plain values.
+_PLAIN_UFUNCS = {np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
+                 np.logical_and, np.logical_or, np.logical_not, np.logical_xor, np.isnan, np.isinf,
+                 np.isfinite, np.signbit}
+# numpy functions that only look at values (shapes, indices, tests): computed on plain values.
+_PLAIN_FUNCTIONS = {np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort, np.nonzero,
+                    np.result_type, np.isclose, np.allclose, np.array_equal, np.count_nonzero,
+                    np.all, np.any, np.isnan, np.isfinite, np.isinf, np.zeros_like, np.ones_like,
+                    np.empty_like, np.full_like, np.iscomplexobj, np.isrealobj, np.searchsorted,
+                    np.unique, np.sort, np.argwhere, np.flatnonzero}
+_REDUCE = {np.add: "sum", np.maximum: "max", np.minimum: "min", np.multiply: "prod"}
+_HINTS = {"array": "np.stack([...])", "asarray": "the traced value itself", "matrix": "np.stack",
+          "sort": "indexing with np.argsort(x)", "linalg.inv": "np.linalg.solve (not traced yet either)"}
+
+
+def call_ufunc(ufunc, method, inputs, kwargs):
+    if ufunc in _PLAIN_UFUNCS and method == "__call__":
+        return ufunc(*[_plain(a) for a in inputs], **kwargs)
+    _no_out(ufunc.__name__, kwargs.pop("out", None), {})
+    if method == "reduce" and ufunc in _REDUCE:
+        return FUNCTIONS[getattr(np, _REDUCE[ufunc])](*inputs, **kwargs)
+    if method == "accumulate" and ufunc is np.add:
+        return cumsum(inputs[0], kwargs.get("axis", 0))
+    prim = UFUNCS.get(ufunc)
+    if prim is None or method != "__call__":
+        what = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+        raise TraceError(f"{what} cannot be traced (at {where()}); graphviz_ad knows "
+                         f"{len(UFUNCS)} ufuncs: see graphviz_ad.PRIMITIVES, or declare one with @primitive")
+    if kwargs:
+        raise TraceError(f"np.{ufunc.__name__}: keyword arguments {sorted(kwargs)} cannot be traced "
+                         f"(at {where()})")
+    return prim(*inputs)
+
+
+def call_function(func, args, kwargs):
+    impl = FUNCTIONS.get(func)
+    if impl is not None:
+        return impl(*args, **kwargs)
+    if func in _PLAIN_FUNCTIONS:
+        return func(*_plain_tree(args), **_plain_tree(kwargs))
+    name = _numpy_name(func)
+    hint = _HINTS.get(name)
+    raise TraceError(f"np.{name} cannot be traced (at {where()})"
+                     + (f"; use {hint}" if hint else "; see graphviz_ad.PRIMITIVES for what can be, "
+                        "or declare it with @graphviz_ad.primitive"))
+
+
+def _numpy_name(func):
+    module = getattr(func, "__module__", "") or ""
+    prefix = "linalg." if "linalg" in module else "fft." if "fft" in module else ""
+    return prefix + getattr(func, "__name__", repr(func))
+
+
+def _no_out(name, out, rest):
+    if out is not None:
+        raise TraceError(f"{name}: out= writes in place, which cannot be traced (at {where()}); "
+                         "use the returned value")
+    extra = {k: v for k, v in rest.items() if v is not None and k not in ("dtype", "casting", "order", "subok")}
+    if extra:
+        raise TraceError(f"{name}: argument(s) {sorted(extra)} cannot be traced (at {where()})")
+
+
+def _plain(x):
+    return x.value if type(x) is Traced else x
+
+
+def _plain_tree(x):
+    if type(x) is Traced:
+        return x.value
+    if isinstance(x, (list, tuple)):
+        return type(x)(_plain_tree(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _plain_tree(v) for k, v in x.items()}
+    return x
+
+
+def _num(v):
+    return f"{float(v):g}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Text: names of results and formulas of edges.
+
+def is_atom(text):
+    """True for names that need no parentheses: identifiers, numbers, calls like sin(x), x[i]."""
+    if re.fullmatch(r"[\w.']+(\[[^\[\]]*\])?", text):
+        return True
+    m = re.match(r"[\w.]+\(", text)
+    if not m or not text.endswith(")"):
+        return text.startswith("|") and text.endswith("|") and text.count("|") == 2
+    depth = 0
+    for i, ch in enumerate(text[m.end() - 1:], m.end() - 1):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and i != len(text) - 1:
+            return False
+    return True
+
+
+_PLACEHOLDER = re.compile(r"(\()?\{(x|y|z|ans)\}(\))?")
+
+
+def fill(template, names, wrap_atoms=True):
+    """Put operand names into a template, bracketing any that are not atoms (unless already bracketed)."""
+    def sub(m):
+        text = names.get(m.group(2), m.group(2))
+        bracketed = m.group(1) and m.group(3)
+        if not bracketed and not is_atom(text):
+            text = f"({text})"
+        return (m.group(1) or "") + text + (m.group(3) or "")
+    return _PLACEHOLDER.sub(sub, template)
+
+
+def expression(prim, operand_names, operand_precs):
+    """The readable name of a result, e.g. 'sin(x^2)', and how tightly it binds."""
+    if prim.expr is None:
+        return prim.display, 4
+    out = prim.expr
+    for slot, name, p in zip(_SLOTS, operand_names, operand_precs):
+        tight = p < prim.prec or (p == prim.prec and (slot == "y" and prim.prec in (1, 2)
+                                                      or prim.prec == 3))
+        if prim.prec < 4 and tight:
+            name = f"({name})"
+        out = out.replace("{" + slot + "}", name)
+    return out, prim.prec

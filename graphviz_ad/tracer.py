@@ -1,0 +1,312 @@
+"""The traced value type and the tape it records onto.
+
+A `Traced` wraps a forward value and the index of the tape entry that made it. numpy hands it back to
+us through `__array_ufunc__` / `__array_function__`, so user code calls numpy as usual. The tape is a
+handful of parallel Python lists: cheap to append to, and turned into a networkx graph only once, at
+the end (see trace.py).
+"""
+
+import ast
+import linecache
+import os
+import re
+import sys
+
+import numpy as np
+
+from .errors import TraceError
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
+# Frames from these files are ours or numpy's, never the user's line.
+_SKIP = (_PACKAGE_DIR, _NUMPY_DIR, "<__array_function__")
+
+
+def user_frame(depth=2):
+    """The innermost frame that is neither graphviz_ad's nor numpy's: the line the user wrote."""
+    frame = sys._getframe(depth)
+    while frame is not None and frame.f_code.co_filename.startswith(_SKIP):
+        frame = frame.f_back
+    return frame
+
+
+def where(frame=None):
+    """'file.py:LINE' of the user's current line (for error messages)."""
+    frame = frame or user_frame(2)
+    if frame is None:
+        return "<unknown>"
+    return f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
+
+
+def source_line(frame):
+    return linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip() if frame else ""
+
+
+class Tape:
+    """Everything the forward pass recorded, one entry per node, in parallel lists (fast to append)."""
+
+    def __init__(self, record_source=False, lift_constants=False):
+        self.record_source = record_source    # trace(): keep file:line and scope of every node
+        self.lift_constants = lift_constants  # trace(): literals become "const" nodes of their own
+        self.prims = []      # Primitive, or None for an input / constant
+        self.values = []
+        self.args = []       # the op's positional arguments, as plain values
+        self.kwargs = []
+        self.parents = []    # per positional argument: node id, or None for a plain value
+        self.requires = []   # depends on a differentiated input
+        self.names = []      # input / constant names ("" for op nodes)
+        self.sites = []      # (frame id, lasti, filename, lineno, scope) when record_source
+        self.root_frame = None
+
+    def leaf(self, value, name, requires_grad):
+        """An input (requires_grad) or a constant node."""
+        node = len(self.values)
+        self.prims.append(None)
+        self.values.append(value)
+        self.args.append(())
+        self.kwargs.append({})
+        self.parents.append(())
+        self.requires.append(requires_grad)
+        self.names.append(name)
+        if self.record_source:
+            self.sites.append(self._site())
+        return Traced(value, node, self)
+
+    def record(self, prim, args, kwargs):
+        """Run `prim` on the plain values of `args` and append the result to the tape."""
+        values = list(args)
+        parents = [None] * len(args)
+        requires = False
+        for i, a in enumerate(args):
+            if type(a) is Traced:
+                if a.tape is not self:
+                    raise TraceError(f"{prim.name}: a value from another trace was mixed in "
+                                     f"(at {where()}); trace one function at a time")
+                values[i] = a.value
+                parents[i] = a.node
+                requires = requires or self.requires[a.node]
+            elif self.lift_constants and prim.differentiable(i) and _is_number(a):
+                c = self.leaf(a, _const_name(a), False)
+                values[i] = c.value
+                parents[i] = c.node
+        for k, v in kwargs.items():
+            if type(v) is Traced:
+                raise TraceError(f"{prim.name}: traced value passed as keyword argument {k!r} "
+                                 f"(at {where()}); pass it positionally")
+        try:
+            value = prim.fun(*values, **kwargs)
+        except Exception as e:
+            if hasattr(e, "add_note"):
+                e.add_note(f"graphviz_ad: while computing {prim.name} at {where()}")
+            raise
+        node = len(self.values)
+        self.prims.append(prim)
+        self.values.append(value)
+        self.args.append(values)
+        self.kwargs.append(kwargs)
+        self.parents.append(parents)
+        self.requires.append(requires)
+        self.names.append("")
+        if self.record_source:
+            self.sites.append(self._site())
+        return Traced(value, node, self)
+
+    def _site(self):
+        frame = user_frame(3)
+        if frame is None:
+            return (0, 0, "", 0, ())
+        scope = []
+        f = frame
+        while f is not None and f is not self.root_frame:
+            if not f.f_code.co_filename.startswith(_SKIP):
+                scope.append(f.f_code.co_name)
+            f = f.f_back
+        if f is None:  # not called under trace(): no scope to speak of
+            scope = [frame.f_code.co_name]
+        scope.reverse()
+        return (id(frame), frame.f_lasti, frame.f_code.co_filename, frame.f_lineno, tuple(scope))
+
+
+def _is_number(a):
+    return isinstance(a, (float, int, np.ndarray, np.number)) and not isinstance(a, bool) and \
+        np.asarray(a).dtype.kind in "fiu"
+
+
+def _const_name(a):
+    if np.ndim(a) == 0:
+        return f"{float(a):.4g}"
+    return "const" + "x".join(map(str, np.shape(a))).join("[]")
+
+
+_MATH_CALL = re.compile(r"\bmath\.(\w+)\s*\(")
+
+
+def _detach_error(what):
+    frame = user_frame(3)
+    line = source_line(frame)
+    m = _MATH_CALL.search(line)
+    if m:
+        hint = f"math.{m.group(1)}(x) works on plain floats: use np.{m.group(1)}(x)"
+    else:
+        hint = "use numpy operations on the traced value instead"
+    return TraceError(f"{what} of a traced value would cut it out of the graph (at {where(frame)}: "
+                      f"{line!r}); {hint}")
+
+
+class Traced:
+    """A value being traced: its forward value, and its node on the tape."""
+
+    __slots__ = ("value", "node", "tape")
+    __array_priority__ = 1000
+
+    def __init__(self, value, node, tape):
+        self.value = value
+        self.node = node
+        self.tape = tape
+
+    # numpy's protocols: every numpy call on a Traced arrives here.
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return ops.call_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return ops.call_function(func, args, kwargs)
+
+    def __array__(self, dtype=None, copy=None):
+        frame = user_frame(2)
+        raise TraceError(f"numpy tried to turn a traced value into a plain array (at {where(frame)}: "
+                         f"{source_line(frame)!r}); np.array([...]) of traced values: use np.stack([...]); "
+                         "other conversions: keep the value traced")
+
+    # Python operators: one-line delegations to the primitives.
+    def __add__(self, other): return ops.add(self, other)
+    def __radd__(self, other): return ops.add(other, self)
+    def __sub__(self, other): return ops.subtract(self, other)
+    def __rsub__(self, other): return ops.subtract(other, self)
+    def __mul__(self, other): return ops.multiply(self, other)
+    def __rmul__(self, other): return ops.multiply(other, self)
+    def __truediv__(self, other): return ops.divide(self, other)
+    def __rtruediv__(self, other): return ops.divide(other, self)
+    def __floordiv__(self, other): return ops.floor_divide(self, other)
+    def __rfloordiv__(self, other): return ops.floor_divide(other, self)
+    def __mod__(self, other): return ops.mod(self, other)
+    def __rmod__(self, other): return ops.mod(other, self)
+    def __pow__(self, other): return ops.power(self, other)
+    def __rpow__(self, other): return ops.power(other, self)
+    def __matmul__(self, other): return ops.matmul(self, other)
+    def __rmatmul__(self, other): return ops.matmul(other, self)
+    def __neg__(self): return ops.negative(self)
+    def __pos__(self): return self
+    def __abs__(self): return ops.absolute(self)
+    def __getitem__(self, index): return ops.getitem(self, _plain_index(index))
+
+    def __setitem__(self, index, value):
+        raise TraceError(f"in-place assignment x[...] = ... on a traced value (at {where()}) cannot be "
+                         "traced; build a new array with np.where, np.concatenate or np.stack")
+
+    # Comparisons give plain boolean masks: they carry no gradient, and control flow follows them.
+    def __lt__(self, other): return self.value < _plain(other)
+    def __le__(self, other): return self.value <= _plain(other)
+    def __gt__(self, other): return self.value > _plain(other)
+    def __ge__(self, other): return self.value >= _plain(other)
+    def __eq__(self, other): return self.value == _plain(other)
+    def __ne__(self, other): return self.value != _plain(other)
+    __hash__ = object.__hash__
+
+    def __bool__(self): return bool(self.value)
+    def __float__(self): raise _detach_error("float()")
+    def __int__(self): raise _detach_error("int()")
+    def __index__(self): raise _detach_error("using as an index")
+    def __complex__(self): raise _detach_error("complex()")
+    def __format__(self, spec): return format(self.value, spec)
+    def __repr__(self): return f"Traced({self.value!r}, node={self.node})"
+
+    def __len__(self): return len(self.value)
+
+    def __iter__(self):
+        for i in range(len(self.value)):
+            yield self[i]
+
+    # The ndarray attributes and methods people use, in terms of numpy functions.
+    shape = property(lambda self: np.shape(self.value))
+    ndim = property(lambda self: np.ndim(self.value))
+    size = property(lambda self: np.size(self.value))
+    dtype = property(lambda self: np.result_type(self.value))
+    T = property(lambda self: ops.transpose(self))
+
+    def sum(self, *a, **k): return np.sum(self, *a, **k)
+    def mean(self, *a, **k): return np.mean(self, *a, **k)
+    def prod(self, *a, **k): return np.prod(self, *a, **k)
+    def max(self, *a, **k): return np.max(self, *a, **k)
+    def min(self, *a, **k): return np.min(self, *a, **k)
+    def var(self, *a, **k): return np.var(self, *a, **k)
+    def std(self, *a, **k): return np.std(self, *a, **k)
+    def cumsum(self, *a, **k): return np.cumsum(self, *a, **k)
+    def cumprod(self, *a, **k): return np.cumprod(self, *a, **k)
+    def clip(self, *a, **k): return np.clip(self, *a, **k)
+    def dot(self, other): return np.dot(self, other)
+    def ravel(self, *a, **k): return np.ravel(self, *a, **k)
+    def flatten(self): return np.ravel(self)
+    def squeeze(self, *a, **k): return np.squeeze(self, *a, **k)
+    def swapaxes(self, a, b): return np.swapaxes(self, a, b)
+    def trace(self, *a, **k): return np.trace(self, *a, **k)
+    def diagonal(self, *a, **k): return np.diagonal(self, *a, **k)
+    def repeat(self, *a, **k): return np.repeat(self, *a, **k)
+    def round(self, *a, **k): return np.round(self, *a, **k)
+    def argmax(self, *a, **k): return np.argmax(self.value, *a, **k)
+    def argmin(self, *a, **k): return np.argmin(self.value, *a, **k)
+    def argsort(self, *a, **k): return np.argsort(self.value, *a, **k)
+    def copy(self): return self
+    def conj(self): return self
+    conjugate = conj
+    real = property(lambda self: self)
+
+    def reshape(self, *shape, **k):
+        return np.reshape(self, shape[0] if len(shape) == 1 else shape, **k)
+
+    def transpose(self, *axes):
+        return np.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
+
+    def astype(self, dtype, *a, **k):
+        return ops.astype(self, dtype)
+
+    def item(self, *a): raise _detach_error(".item()")
+    def tolist(self): raise _detach_error(".tolist()")
+
+
+def _plain(x):
+    return x.value if type(x) is Traced else x
+
+
+def _plain_index(index):
+    """Indices are not differentiated: unwrap traced index arrays (e.g. from argmax of a traced value)."""
+    if type(index) is tuple:
+        return tuple(_plain(i) for i in index)
+    return _plain(index)
+
+
+def assigned_name(filename, lineno):
+    """The variable a line assigns to (`u = np.sin(x)` -> 'u'), or None."""
+    line = linecache.getline(filename, lineno).strip()
+    return _assigned_name(line)
+
+
+_ASSIGN_CACHE = {}
+
+
+def _assigned_name(line):
+    if line in _ASSIGN_CACHE:
+        return _ASSIGN_CACHE[line]
+    name = None
+    try:
+        stmt = ast.parse(line.rstrip(":")).body[0] if line else None
+    except SyntaxError:
+        stmt = None
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        name = stmt.targets[0].id
+    elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) and isinstance(stmt.target, ast.Name):
+        name = stmt.target.id
+    _ASSIGN_CACHE[line] = name
+    return name
+
+
+from . import primitives as ops  # noqa: E402  (primitives imports Traced from here)
