@@ -15,21 +15,24 @@ def backward(tape, output, seed, keep_flows=False):
         to the output, or a node that needs none). With `keep_flows`, `flows[(operand, result)]` is the
         term the edge operand -> result added into the operand's gradient; otherwise flows is None.
     """
-    prims, values, args, kwargs, parents, requires = (
-        tape.prims, tape.values, tape.args, tape.kwargs, tape.parents, tape.requires)
-    grads = [None] * len(values)
+    entries = tape.entries
+    grads = [None] * len(entries)
     grads[output] = seed
     flows = {} if keep_flows else None
     for node in range(output, -1, -1):
         g = grads[node]
-        prim = prims[node]
-        if g is None or prim is None:
+        if g is None:
             continue
-        ans, node_args, node_kwargs = values[node], args[node], kwargs[node]
-        for argnum, parent in enumerate(parents[node]):
-            if parent is None or not requires[parent]:
+        prim, ans, args, kwargs, parents, _ = entries[node]
+        if prim is None:
+            continue
+        for argnum, parent in enumerate(parents):
+            if parent is None or not entries[parent][5]:
                 continue
-            term = prim.vjp(argnum, g, ans, node_args, node_kwargs)
+            if len(parents) == 1 and prim.derivs is not None:   # elementwise of one operand: the hot path
+                term = g * prim.derivs[0](ans, *args)
+            else:
+                term = prim.vjp(argnum, g, ans, args, kwargs)
             if keep_flows:
                 edge = (parent, node)
                 flows[edge] = term if edge not in flows else flows[edge] + term

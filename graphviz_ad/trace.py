@@ -56,7 +56,7 @@ def trace(fun, *args, wrt=None, seed=None, **kwargs):
     for name, value in bound.arguments.items():
         new_arguments[name] = _box(tape, value, name, name in wrt_names, explicit=False)
     call_args, call_kwargs = _rebind(bound, new_arguments)
-    leaves = [i for i, p in enumerate(tape.prims) if p is None]
+    leaves = list(tape.names)
     with np.errstate(all="ignore"):
         out = _run(tape, fun, call_args, call_kwargs)
         if type(out) is not Traced:
@@ -116,15 +116,15 @@ def value_and_grad(fun, argnum=0):
         call_args = list(args)
         leaf_lists = []
         for k in argnums:
-            before = len(tape.values)
+            before = len(tape.entries)
             call_args[k] = _box(tape, args[k], f"arg{k}", True, explicit=True)
-            leaf_lists.append(list(range(before, len(tape.values))))
+            leaf_lists.append(list(range(before, len(tape.entries))))
         out = _run(tape, fun, call_args, kwargs)
         if type(out) is not Traced:
             _check_single(out, fun)
             warnings.warn(f"{_fun_name(fun)}: output does not depend on the inputs; the gradient is zero",
                           GraphvizAdWarning, stacklevel=2)
-            grads = [None] * len(tape.values)
+            grads = [None] * len(tape.entries)
             value = out
         else:
             value = out.value
@@ -136,7 +136,8 @@ def value_and_grad(fun, argnum=0):
         if missing and type(out) is Traced:
             warnings.warn(f"{_fun_name(fun)}: output does not depend on {', '.join(missing)}; "
                           "gradient is zero there", GraphvizAdWarning, stacklevel=2)
-        results = tuple(_unbox_grads(args[k], iter(leaves), tape, grads)
+        given = set()
+        results = tuple(_unbox_grads(args[k], iter(leaves), grads, given)
                         for k, leaves in zip(argnums, leaf_lists))
         return _plain_value(value), (results if isinstance(argnum, tuple) else results[0])
     return value_and_gradient
@@ -220,7 +221,9 @@ def _box(tape, value, name, requires, explicit):
     if isinstance(value, dict):
         return {k: _box(tape, v, f"{name}[{k!r}]", requires, explicit) for k, v in value.items()}
     if _is_float(value):
-        return tape.leaf(value if isinstance(value, float) else np.array(value, copy=True), name, requires)
+        # trace() keeps the values it shows, so it copies arrays the caller might change later
+        keep = tape.record_source and isinstance(value, np.ndarray)
+        return tape.leaf(np.array(value, copy=True) if keep else value, name, requires)
     if explicit and isinstance(value, (int, np.integer, np.ndarray)) and np.asarray(value).dtype.kind in "iu":
         return tape.leaf(float(value) if isinstance(value, int) else np.asarray(value, dtype=float),
                          name, requires)
@@ -230,18 +233,22 @@ def _box(tape, value, name, requires, explicit):
     return value
 
 
-def _unbox_grads(value, leaves, tape, grads):
+def _unbox_grads(value, leaves, grads, given):
     if isinstance(value, (list, tuple)):
-        out = [_unbox_grads(v, leaves, tape, grads) for v in value]
+        out = [_unbox_grads(v, leaves, grads, given) for v in value]
         return type(value)(*out) if hasattr(value, "_fields") else type(value)(out)
     if isinstance(value, dict):
-        return {k: _unbox_grads(v, leaves, tape, grads) for k, v in value.items()}
+        return {k: _unbox_grads(v, leaves, grads, given) for k, v in value.items()}
     i = next(leaves)
-    return _finalize(grads[i], value)
+    return _finalize(grads[i], value, given)
 
 
-def _finalize(g, like):
-    """A gradient in the shape and float dtype of `like` (zeros when none arrived)."""
+def _finalize(g, like, given):
+    """A gradient in the shape and float dtype of `like` (zeros when none arrived).
+
+    An array is copied only when it is not already a fresh, writable array of its own: `given`
+    holds the ids of arrays handed out already, since one VJP term can reach two inputs (x + y).
+    """
     dtype = _float_dtype(like)
     if g is None:
         g = np.zeros(np.shape(like), dtype=dtype)
@@ -249,6 +256,11 @@ def _finalize(g, like):
         return float(np.reshape(g, ()))
     if isinstance(like, np.generic):
         return dtype.type(np.reshape(g, ()))
+    if type(g) is np.ndarray and g.dtype == dtype and g.shape == np.shape(like) and g.flags.writeable:
+        owner = id(g if g.base is None else g.base)   # broadcast views are read-only: never here
+        if owner not in given:
+            given.add(owner)
+            return g
     return np.array(np.broadcast_to(g, np.shape(like)), dtype=dtype)
 
 
@@ -299,13 +311,14 @@ def _fun_name(fun):
 
 def _build_graph(tape, grads, flows, output, leaves):
     """The contract's graph: the output's ancestors plus every argument, renumbered in trace order."""
-    keep = [False] * len(tape.values)
+    entries = tape.entries
+    keep = [False] * len(entries)
     keep[output] = True
     for i in leaves:
         keep[i] = True
     for node in range(output, -1, -1):
-        if keep[node] and tape.prims[node] is not None:
-            for p in tape.parents[node]:
+        if keep[node]:
+            for p in entries[node][4]:
                 if p is not None:
                     keep[p] = True
     new_id = {}
@@ -313,51 +326,105 @@ def _build_graph(tape, grads, flows, output, leaves):
         if k:
             new_id[i] = len(new_id)
 
-    names, precs = _names(tape, new_id)
-    G = Graph()
-    for i in new_id:
-        prim = tape.prims[i]
-        value = tape.values[i]
-        requires = tape.requires[i]
-        site = tape.sites[i] if tape.sites else (0, 0, "", 0, ())
+    names = _names(tape)
+    text = _SourceText()
+    sites = tape.sites
+    nodes, edges = [], []
+    for i, j in new_id.items():
+        prim, value, args, kwargs, parents, requires = entries[i]
         g = grads[i]
         if requires and g is None:
             g = np.zeros(np.shape(value), dtype=_float_dtype(value))
-        if prim is None:
-            op = "input" if requires else "const"
-        else:
-            op = prim.name
-        G.add_node(new_id[i], op=op, name=names[i], display=prim.display if prim else names[i],
-                   value=_node_value(value), grad=_node_value(g) if requires else None,
-                   shape=tuple(np.shape(value)), dtype=str(np.result_type(value)),
-                   requires_grad=bool(requires),
-                   source=f"{os.path.basename(site[2])}:{site[3]}" if site[2] else "",
-                   code=linecache.getline(site[2], site[3]).strip() if site[2] else "",
-                   scope=site[4], params=dict(tape.kwargs[i]) if prim else {})
-    for i in new_id:
-        prim = tape.prims[i]
+        _, _, filename, lineno, scope = sites[i] if sites else (0, 0, "", 0, ())
+        nodes.append((j, {
+            "op": prim.name if prim is not None else ("input" if requires else "const"),
+            "name": names[i], "display": prim.display if prim is not None else names[i],
+            "value": _node_value(value), "grad": _node_value(g) if requires else None,
+            "shape": tuple(np.shape(value)), "dtype": _dtype_name(value), "requires_grad": bool(requires),
+            "source": text.where(filename, lineno), "code": text.line(filename, lineno), "scope": scope,
+            "params": dict(kwargs)}))
         if prim is None:
             continue
-        by_parent = {}
-        for argnum, p in enumerate(tape.parents[i]):
-            if p is not None:
-                by_parent.setdefault(p, []).append(argnum)
+        if len(parents) == 1:
+            by_parent = {parents[0]: [0]} if parents[0] is not None else {}
+        else:
+            by_parent = {}
+            for argnum, p in enumerate(parents):
+                if p is not None:
+                    by_parent.setdefault(p, []).append(argnum)
         for p, argnums in by_parent.items():
-            G.add_edge(new_id[p], new_id[i], **_edge_data(tape, grads, flows, names, p, i, argnums))
-    G.graph["inputs"] = [new_id[i] for i in leaves if tape.names[i] and i in new_id]
+            edges.append((new_id[p], j, _edge_data(tape, grads, flows, names, p, i, argnums)))
+    G = Graph()
+    G.add_nodes_from(nodes)
+    G.add_edges_from(edges)
+    G.graph["inputs"] = [new_id[i] for i in leaves if i in new_id]
     G.graph["output"] = new_id[output]
     return G
 
 
+class _SourceText:
+    """'file.py:LINE' and the line's text, looked up once per line."""
+
+    def __init__(self):
+        self._cache = {}
+
+    def _get(self, filename, lineno):
+        key = (filename, lineno)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = (
+                (f"{os.path.basename(filename)}:{lineno}", linecache.getline(filename, lineno).strip())
+                if filename else ("", ""))
+        return hit
+
+    def where(self, filename, lineno):
+        return self._get(filename, lineno)[0]
+
+    def line(self, filename, lineno):
+        return self._get(filename, lineno)[1]
+
+
+_DTYPE_NAMES = {}
+
+
+def _dtype_name(value):
+    if type(value) is float:
+        return "float64"
+    dtype = getattr(value, "dtype", None)
+    if dtype is None:
+        dtype = np.result_type(value)
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype)
+    return name
+
+
+_FORMULAS = {}
+
+
+def _formula(prim, argnum, slot_names, args, kwargs):
+    key = (prim, argnum, *slot_names.values())
+    text = _FORMULAS.get(key) if not callable(_rule(prim, argnum)) else None
+    if text is None:
+        text = prim.formula(argnum, slot_names, args, kwargs)
+        if not callable(_rule(prim, argnum)) and len(_FORMULAS) < 100_000:
+            _FORMULAS[key] = text
+    return text
+
+
+def _rule(prim, argnum):
+    return prim.formulas[argnum] if prim.formulas and argnum < len(prim.formulas) else None
+
+
 def _edge_data(tape, grads, flows, names, parent, node, argnums):
-    prim = tape.prims[node]
-    ans, args, kwargs = tape.values[node], tape.args[node], tape.kwargs[node]
-    slot_names = {slot: _operand_name(tape, names, node, k) for k, slot in zip(range(3), "xyz")}
+    entries = tape.entries
+    prim, ans, args, kwargs, parents, _ = entries[node]
+    slot_names = {slot: _operand_name(tape, names, node, k) for k, slot in zip(range(len(parents)), "xyz")}
     slot_names["ans"] = names[node]
-    formula = " + ".join(prim.formula(k, slot_names, args, kwargs) for k in argnums)
+    formula = " + ".join(_formula(prim, k, slot_names, args, kwargs) for k in argnums)
     data = {"argnum": argnums[0] if len(argnums) == 1 else tuple(argnums), "formula": formula,
             "local_factor": None, "gain": None, "grad_flow": None}
-    if not tape.requires[parent]:
+    if not entries[parent][5]:
         return data
     factors = [prim.local_factor(k, ans, args, kwargs) for k in argnums]
     if all(f is not None for f in factors):
@@ -365,9 +432,9 @@ def _edge_data(tape, grads, flows, names, parent, node, argnums):
     flow = flows.get((parent, node))
     u = grads[node]
     if flow is None:
-        flow = np.zeros(np.shape(tape.values[parent]))
+        flow = np.zeros(np.shape(entries[parent][1]))
     data["grad_flow"] = _node_value(flow)
-    if isinstance(data["local_factor"], float) and np.ndim(tape.values[parent]) == 0:
+    if type(data["local_factor"]) is float and np.ndim(entries[parent][1]) == 0:
         data["gain"] = abs(data["local_factor"])
     elif u is None or not np.any(u):
         ones_flow = sum(np.asarray(vjp_of_ones(prim, k, ans, args, kwargs), dtype=float) for k in argnums)
@@ -382,36 +449,38 @@ def _norm(a):
 
 
 def _node_value(v):
-    if v is None:
-        return None
-    if type(v) is float:
+    kind = type(v)
+    if kind is float or v is None:
         return v
+    if kind is np.float64:
+        return float(v)
     if np.ndim(v) == 0:
         return float(v) if np.result_type(v).kind in "fiub" else v
     return np.array(v)   # an owned, writable copy (broadcast views are neither)
 
 
 def _operand_name(tape, names, node, argnum):
-    parents = tape.parents[node]
+    parents = tape.entries[node][4]
     if argnum >= len(parents):
         return "?"
     p = parents[argnum]
     if p is not None:
         return names[p]
-    arg = tape.args[node][argnum]
+    arg = tape.entries[node][2][argnum]
     if isinstance(arg, str):
         return repr(arg)
     return f"{float(arg):.4g}" if np.ndim(arg) == 0 and np.asarray(arg).dtype.kind in "fiub" else "mask"
 
 
-def _names(tape, keep):
+def _names(tape):
     """Readable names: argument names, assigned variables (u = np.sin(x)), else short expressions."""
-    n = len(tape.values)
+    entries = tape.entries
+    n = len(entries)
     names = [""] * n
     precs = [4] * n
     assigned = _assigned_names(tape)
     for i in range(n):
-        prim = tape.prims[i]
+        prim, _, _, _, parents, _ = entries[i]
         if prim is None:
             names[i] = tape.names[i]
             precs[i] = 2.5 if names[i].startswith("-") else 4
@@ -420,13 +489,13 @@ def _names(tape, keep):
             names[i] = assigned[i]
             continue
         operands = [names[p] if p is not None else _operand_name(tape, names, i, k)
-                    for k, p in enumerate(tape.parents[i])]
-        operand_precs = [precs[p] if p is not None else 4 for p in tape.parents[i]]
+                    for k, p in enumerate(parents)]
+        operand_precs = [precs[p] if p is not None else 4 for p in parents]
         text, prec = expression(prim, operands, operand_precs)
         if len(text) > _NAME_LIMIT:
             text, prec = prim.display, 4
         names[i], precs[i] = text, prec
-    return names, precs
+    return names
 
 
 def _assigned_names(tape):
@@ -435,8 +504,8 @@ def _assigned_names(tape):
         return {}
     out = {}
     last = None      # (node, key, lasti) of the current run
-    for i, prim in enumerate(tape.prims):
-        if prim is None:
+    for i, entry in enumerate(tape.entries):
+        if entry[0] is None:
             continue
         frame_id, lasti, filename, lineno, _ = tape.sites[i]
         key = (frame_id, filename, lineno)

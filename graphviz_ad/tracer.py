@@ -43,70 +43,66 @@ def source_line(frame):
 
 
 class Tape:
-    """Everything the forward pass recorded, one entry per node, in parallel lists (fast to append)."""
+    """Everything the forward pass recorded: one tuple per node, in trace order (cheap to append).
+
+    An entry is (prim, value, args, kwargs, parents, requires): the Primitive (None for an input or
+    a constant), the forward value, the op's positional arguments as plain values, its keyword
+    arguments, per positional argument the node id it came from (None for a plain value), and
+    whether the node depends on a differentiated input.
+    """
 
     def __init__(self, record_source=False, lift_constants=False):
         self.record_source = record_source    # trace(): keep file:line and scope of every node
         self.lift_constants = lift_constants  # trace(): literals become "const" nodes of their own
-        self.prims = []      # Primitive, or None for an input / constant
-        self.values = []
-        self.args = []       # the op's positional arguments, as plain values
-        self.kwargs = []
-        self.parents = []    # per positional argument: node id, or None for a plain value
-        self.requires = []   # depends on a differentiated input
-        self.names = []      # input / constant names ("" for op nodes)
+        self.entries = []
+        self.names = {}      # node -> name, for inputs and constants
         self.sites = []      # (frame id, lasti, filename, lineno, scope) when record_source
         self.root_frame = None
 
     def leaf(self, value, name, requires_grad):
         """An input (requires_grad) or a constant node."""
-        node = len(self.values)
-        self.prims.append(None)
-        self.values.append(value)
-        self.args.append(())
-        self.kwargs.append({})
-        self.parents.append(())
-        self.requires.append(requires_grad)
-        self.names.append(name)
+        node = len(self.entries)
+        self.entries.append((None, value, (), {}, (), requires_grad))
+        self.names[node] = name
         if self.record_source:
             self.sites.append(self._site())
         return Traced(value, node, self)
 
     def record(self, prim, args, kwargs):
         """Run `prim` on the plain values of `args` and append the result to the tape."""
-        values = list(args)
-        parents = [None] * len(args)
+        entries = self.entries
+        values = []
+        parents = []
         requires = False
         for i, a in enumerate(args):
             if type(a) is Traced:
                 if a.tape is not self:
                     raise TraceError(f"{prim.name}: a value from another trace was mixed in "
                                      f"(at {where()}); trace one function at a time")
-                values[i] = a.value
-                parents[i] = a.node
-                requires = requires or self.requires[a.node]
+                values.append(a.value)
+                parents.append(a.node)
+                if entries[a.node][5]:
+                    requires = True
             elif self.lift_constants and prim.differentiable(i) and _is_number(a):
                 c = self.leaf(a, _const_name(a), False)
-                values[i] = c.value
-                parents[i] = c.node
-        for k, v in kwargs.items():
-            if type(v) is Traced:
-                raise TraceError(f"{prim.name}: traced value passed as keyword argument {k!r} "
-                                 f"(at {where()}); pass it positionally")
+                values.append(c.value)
+                parents.append(c.node)
+            else:
+                values.append(a)
+                parents.append(None)
+        if kwargs:
+            for k, v in kwargs.items():
+                if type(v) is Traced:
+                    raise TraceError(f"{prim.name}: traced value passed as keyword argument {k!r} "
+                                     f"(at {where()}); pass it positionally")
         try:
             value = prim.fun(*values, **kwargs)
         except Exception as e:
             if hasattr(e, "add_note"):
                 e.add_note(f"graphviz_ad: while computing {prim.name} at {where()}")
             raise
-        node = len(self.values)
-        self.prims.append(prim)
-        self.values.append(value)
-        self.args.append(values)
-        self.kwargs.append(kwargs)
-        self.parents.append(parents)
-        self.requires.append(requires)
-        self.names.append("")
+        node = len(entries)
+        entries.append((prim, value, values, kwargs, parents, requires))
         if self.record_source:
             self.sites.append(self._site())
         return Traced(value, node, self)
@@ -166,6 +162,10 @@ class Traced:
 
     # numpy's protocols: every numpy call on a Traced arrives here.
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "__call__" and not kwargs:   # the common case, kept short: it is the hot path
+            prim = ops.UFUNCS.get(ufunc)
+            if prim is not None:
+                return self.tape.record(prim, inputs, kwargs)
         return ops.call_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
