@@ -147,6 +147,8 @@ def value_and_grad(fun, argnum=0):
 # Arguments in, gradients out.
 
 def _bind(fun, args, kwargs):
+    if not (inspect.isfunction(fun) or inspect.ismethod(fun)):   # numpy ufuncs, builtins: positional
+        return _Positional(args, kwargs)
     try:
         bound = inspect.signature(fun).bind(*args, **kwargs)
     except ValueError:   # no signature (a builtin): positional names arg0, arg1, ...
