@@ -9,6 +9,9 @@ from .graph import Graph
 from .primitives import (PRIMITIVES, Primitive, cross_entropy, log_softmax, logsumexp, mse, primitive,
                          relu, sigmoid, softmax, softplus)
 from .trace import grad, trace, value_and_grad
+from .expression import ExpressionError, expression
+from .targets import (InputError, Target, TargetError, UserCodeError, load_target, parse_value,
+                      resolve_inputs, trace_target)
 
 __version__ = "0.1.0"
 
@@ -16,4 +19,6 @@ __all__ = [
     "trace", "grad", "value_and_grad", "Graph", "primitive", "Primitive", "PRIMITIVES",
     "sigmoid", "relu", "softplus", "softmax", "log_softmax", "logsumexp", "cross_entropy", "mse",
     "GraphvizAdError", "TraceError", "GradError", "GraphvizAdWarning",
+    "expression", "ExpressionError", "load_target", "parse_value", "resolve_inputs", "trace_target",
+    "Target", "TargetError", "InputError", "UserCodeError",
 ]

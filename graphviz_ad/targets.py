@@ -1,0 +1,589 @@
+"""What to trace, given as text: a TARGET (file, module, sample or expression) and NAME=VALUE inputs.
+
+This is the library behind the command line's ``TARGET`` argument and ``--at`` option, so anything the
+command line can trace, a script or a docs extension can too::
+
+    G = trace_target("model.py:loss", at=["W=randn(3, 4)", "x=[1, 2, 4]"], random_seed=0)
+
+TARGET forms: ``path/to/file.py:function``, ``package.module:function``, a bundled sample's name
+(``sigmoid``), or, with ``expr=True``, a math expression (see `graphviz_ad.expression`).
+
+VALUE forms (`parse_value`): numbers (``2``, ``-1.5e-3``, ``nan``, ``inf``, ``pi``), lists and nested
+lists (float arrays), ``randn(3, 4)``, ``rand(3)``, ``zeros(3)``, ``ones(2, 2)``, ``eye(3)``,
+``arange(5)``, ``arange(0, 1, 0.25)``, ``linspace(0, 1, 5)``, ``int([0, 2, 1])`` for integer arrays,
+``True``/``False``, quoted strings, ``@file.npy`` (also ``.txt``/``.csv`` read with ``numpy.loadtxt``),
+and ``+ - * /`` between them (``0.1*randn(3)``). Random values are reproducible: the generator of input
+NAME is ``numpy.random.default_rng([seed, crc32(NAME)])``, so adding or reordering other inputs does
+not change it.
+"""
+
+import ast
+import importlib
+import importlib.util
+import inspect
+import math
+import os
+import re
+import sys
+import traceback
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import GraphvizAdError
+from .expression import expression
+
+MAX_ELEMENTS = 10_000_000   # largest array an --at value may build
+_VALUE_FORMS = ("a number, a [nested, list], randn(3, 4), rand(3), zeros(3), ones(2, 2), eye(3), "
+                "arange(5), linspace(0, 1, 5), int([...]), or @file.npy")
+
+
+class TargetError(GraphvizAdError):
+    """The TARGET cannot be loaded: no such file, module, function or sample, or a syntax error."""
+
+
+class InputError(GraphvizAdError):
+    """An input value is malformed, names no argument, or is missing. `name` is the input's name."""
+
+    def __init__(self, message, name=None):
+        super().__init__(message)
+        self.name = name
+
+
+class UserCodeError(GraphvizAdError):
+    """The user's own code raised while being imported or traced.
+
+    Attributes:
+        exception: the original exception (also the ``__cause__``).
+        frames: the traceback lines of the user's own frames (graphviz_ad's and numpy's left out),
+            formatted like Python's traceback.
+    """
+
+    def __init__(self, message, exception, frames):
+        super().__init__(message)
+        self.exception = exception
+        self.frames = frames
+
+
+@dataclass(frozen=True)
+class Target:
+    """A loaded TARGET: the function and the point it is traced at by default."""
+
+    name: str                 # the function's name: the default output file is <name>.<format>
+    fun: object
+    inputs: dict = field(default_factory=dict)   # default inputs: argument defaults, or a sample's INPUTS
+    wrt: tuple = None         # the arguments to differentiate, when the target declares them
+    kind: str = "file"        # "file", "module", "sample" or "expression"
+    spec: str = ""            # the TARGET text as given
+    description: str = ""
+
+    @property
+    def parameters(self):
+        """The function's named parameters (no *args / **kwargs), in order."""
+        return [p.name for p in _parameters(self.fun)
+                if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+    @property
+    def required(self):
+        """Parameters that need a value: no default in the function and none declared by the target."""
+        return [p.name for p in _parameters(self.fun)
+                if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+                and p.default is p.empty and p.name not in self.inputs]
+
+
+# ---------------------------------------------------------------------------------------------------
+# TARGET -> Target.
+
+def load_target(spec, *, expr=False):
+    """Load a TARGET.
+
+    Args:
+        spec: ``path/to/file.py:function``, ``package.module:function`` (``module:Class.method`` works
+            too), a bundled sample's name, or a math expression when `expr` is true.
+        expr: treat `spec` as an expression (`graphviz_ad.expression`), never as code.
+
+    Returns:
+        Target.
+
+    Raises:
+        TargetError: no such file / module / function / sample, or a syntax error (with file:line).
+        UserCodeError: importing the file or module raised.
+        ExpressionError: `expr` is true and the expression is malformed or not allowed.
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise TargetError("empty TARGET: give path/to/file.py:function, package.module:function, "
+                          "a sample's name, or an expression")
+    spec = spec.strip()
+    if expr:
+        fun = expression(spec)
+        return Target(name=fun.__name__, fun=fun, inputs={}, wrt=None, kind="expression", spec=spec,
+                      description=spec)
+    location, sep, attr = spec.rpartition(":")
+    if not sep or (len(location) == 1 and location.isalpha() and attr[:1] in "\\/"):   # C:\file.py
+        location, attr = spec, ""
+    if _looks_like_file(location):
+        return _from_file(spec, location, attr)
+    if attr:
+        return _from_module(spec, location, attr)
+    return _from_sample(spec)
+
+
+def _looks_like_file(location):
+    return location.endswith(".py") or "/" in location or os.sep in location
+
+
+def _from_sample(spec):
+    from . import samples
+    if spec not in samples.names():
+        raise TargetError(f"no sample named {spec!r}; TARGET is path/to/file.py:function, "
+                          f"package.module:function, an expression (--expr), or a sample: "
+                          f"{', '.join(samples.names())}")
+    sample = samples.load(spec)
+    return Target(name=sample.name, fun=sample.fun, inputs=dict(sample.inputs), wrt=sample.wrt,
+                  kind="sample", spec=spec, description=sample.description)
+
+
+def _from_file(spec, location, attr):
+    path = Path(location).expanduser()
+    if not path.exists():
+        raise TargetError(f"file not found: {location}")
+    if path.is_dir():
+        raise TargetError(f"{location} is a folder; TARGET is path/to/file.py:function")
+    try:
+        source = path.read_bytes()
+        code = compile(source, str(path), "exec", dont_inherit=True)
+    except SyntaxError as e:
+        raise TargetError(_syntax_message(e, location)) from None
+    except (OSError, ValueError) as e:
+        raise TargetError(f"cannot read {location}: {e}") from None
+    module_name = _module_name(path)
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(module_name, loader=None))
+    module.__file__ = str(path)
+    folder = str(path.resolve().parent)
+    sys.modules[module_name] = module        # dataclasses and pickling look modules up by name
+    sys.path.insert(0, folder)               # so the file can import its neighbours, as `python file.py`
+    try:
+        exec(code, module.__dict__)          # the user's own file, run as Python runs it
+    except SyntaxError as e:                 # from a module it imports
+        raise TargetError(_syntax_message(e)) from None
+    except Exception as e:
+        raise _user_error(f"importing {location} raised", e) from e
+    finally:
+        if folder in sys.path:
+            sys.path.remove(folder)
+    fun = _attribute(module, attr, location, spec)
+    return Target(name=_name(fun, attr), fun=fun, inputs=_defaults(fun), kind="file", spec=spec,
+                  description=_first_line(fun))
+
+
+def _from_module(spec, location, attr):
+    if not all(part.isidentifier() for part in location.split(".")):
+        raise TargetError(f"{location!r} is neither a file.py nor a package.module name")
+    cwd = os.getcwd()
+    added = cwd not in sys.path
+    if added:
+        sys.path.insert(0, cwd)              # as `python -m` does, so local modules are found
+    try:
+        module = importlib.import_module(location)
+    except ModuleNotFoundError as e:
+        if e.name and (location == e.name or location.startswith(e.name + ".")):
+            raise TargetError(f"no module named {e.name!r} (looked in the current folder and "
+                              "sys.path); for a file write path/to/file.py:function") from None
+        raise _user_error(f"importing {location} raised", e) from e
+    except SyntaxError as e:
+        raise TargetError(_syntax_message(e)) from None
+    except Exception as e:
+        raise _user_error(f"importing {location} raised", e) from e
+    finally:
+        if added and cwd in sys.path:
+            sys.path.remove(cwd)
+    fun = _attribute(module, attr, location, spec)
+    return Target(name=_name(fun, attr), fun=fun, inputs=_defaults(fun), kind="module", spec=spec,
+                  description=_first_line(fun))
+
+
+def _attribute(module, attr, location, spec):
+    if not attr:
+        raise TargetError(f"TARGET {spec!r} names a file but no function: write {location}:FUNCTION; "
+                          f"{_function_list(module, location)}")
+    obj = module
+    for part in attr.split("."):
+        if not part.isidentifier() or not hasattr(obj, part):
+            raise TargetError(f"no function {attr!r} in {location}; {_function_list(module, location)}")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise TargetError(f"{location}:{attr} is a {type(obj).__name__}, not a function; "
+                          f"{_function_list(module, location)}")
+    return obj
+
+
+def _function_list(module, location):
+    funs = [(v.__code__.co_firstlineno, k) for k, v in vars(module).items()
+            if inspect.isfunction(v) and v.__module__ == module.__name__ and not k.startswith("_")]
+    if not funs:
+        return f"{location} defines no functions"
+    return f"functions in {location}: {', '.join(k for _, k in sorted(funs))}"
+
+
+def _module_name(path):
+    stem = re.sub(r"\W", "_", path.stem)
+    return f"graphviz_ad_target_{stem}"
+
+
+def _syntax_message(e, location=None):
+    filename = e.filename or location or "<unknown>"
+    where = f"{filename}:{e.lineno}" if e.lineno else filename
+    text = f": {e.text.strip()}" if e.text and e.text.strip() else ""
+    return f"{where}: syntax error: {e.msg}{text}"
+
+
+def _name(fun, attr):
+    name = getattr(fun, "__name__", None) or attr.rsplit(".", 1)[-1]
+    return name if re.fullmatch(r"[\w.-]+", name) else attr.rsplit(".", 1)[-1]
+
+
+def _first_line(fun):
+    doc = (getattr(fun, "__doc__", None) or "").strip().splitlines()
+    return doc[0] if doc else ""
+
+
+def _parameters(fun):
+    try:
+        return list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):
+        return []
+
+
+def _defaults(fun):
+    return {p.name: p.default for p in _parameters(fun)
+            if p.default is not p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+
+
+# ---------------------------------------------------------------------------------------------------
+# The user's code raised: keep only the user's frames.
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
+
+
+def user_frames(exc, skip=()):
+    """Traceback lines of `exc` without graphviz_ad's, numpy's or the import machinery's frames.
+
+    Args:
+        exc: an exception with a ``__traceback__``.
+        skip: more folder prefixes to leave out (the command line leaves out its own).
+
+    Returns:
+        list of str, formatted like Python's traceback (``File "f.py", line 3, in f`` and the code).
+    """
+    prefixes = (_PACKAGE_DIR, _NUMPY_DIR, "<frozen ", "<__array_function__") + tuple(skip)
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not os.path.abspath(f.filename).startswith(prefixes) and not f.filename.startswith(prefixes)]
+    return traceback.format_list(frames)
+
+
+def exception_text(exc):
+    """``Type: message`` of an exception, plus its notes, on one line."""
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    notes = [f"({n.removeprefix('graphviz_ad: ').strip()})" for n in getattr(exc, "__notes__", ())]
+    return " ".join([" ".join(text.split())] + notes)
+
+
+def _user_error(what, exc):
+    return UserCodeError(f"{what} {exception_text(exc)}", exc, user_frames(exc))
+
+
+# ---------------------------------------------------------------------------------------------------
+# NAME=VALUE -> Python values.
+
+def parse_assignment(text):
+    """``"x=randn(3)"`` -> ``("x", "randn(3)")``; InputError when there is no ``=`` or no name."""
+    name, sep, value = str(text).partition("=")
+    name = name.strip()
+    if not sep:
+        raise InputError(f"--at {text!r}: expected NAME=VALUE, e.g. x=1.5")
+    if not name.isidentifier():
+        raise InputError(f"--at {text!r}: {name!r} is not an argument name", name=name or None)
+    if not value.strip():
+        raise InputError(f"--at {name}: the value is empty; {_VALUE_FORMS}", name=name)
+    return name, value.strip()
+
+
+def parse_value(text, *, seed=0, name=None, like=None):
+    """The Python value of an input written as text (see the module docstring for the forms).
+
+    Args:
+        text: e.g. ``"2"``, ``"[[1, 2], [3, 4]]"``, ``"randn(3, 4)"``, ``"@weights.npy"``.
+        seed: the random seed for ``randn`` / ``rand``.
+        name: the input's name, for messages and to give each input its own random stream.
+        like: the argument's default value, if any: a whole number stays an int only when it is one.
+
+    Returns:
+        float, int, bool, str or numpy.ndarray. Numbers and lists give floats (so they are
+        differentiated), except a whole number for an argument whose default is an int.
+
+    Raises:
+        InputError: naming the input and what was wrong.
+
+    Example:
+        >>> parse_value("[1, 2]")
+        array([1., 2.])
+        >>> parse_value("randn(2)", seed=0).shape
+        (2,)
+    """
+    label = f"--at {name}" if name else "value"
+    text = str(text).strip()
+    if text.startswith("@"):
+        return _load_file(text[1:], label, name)
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as e:
+        raise InputError(f"{label}: cannot read {text!r} ({e.msg}); expected {_VALUE_FORMS}",
+                         name=name) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise InputError(f"{label}: {text[:40]!r}... is too deeply nested", name=name) from None
+    rng = np.random.default_rng([seed, zlib.crc32(name.encode())] if name else seed)
+    try:
+        value = _Values(text, label, name, rng).eval(tree.body)
+    except RecursionError:
+        raise InputError(f"{label}: the value is nested too deeply", name=name) from None
+    if isinstance(value, list):
+        value = _array(value, label, name)
+    if type(value) is int and not (type(like) is int or isinstance(like, np.integer)):
+        value = float(value)
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind == "f":
+        value = float(value)
+    return value
+
+
+def _array(items, label, name):
+    try:
+        array = np.array(items, dtype=float)
+    except (ValueError, TypeError):
+        raise InputError(f"{label}: the list is ragged or holds non-numbers; nested lists must be "
+                         "rectangular, e.g. [[1, 2], [3, 4]]", name=name) from None
+    return array
+
+
+def _load_file(location, label, name):
+    path = Path(location).expanduser()
+    if not location:
+        raise InputError(f"{label}: '@' needs a file name, e.g. @weights.npy", name=name)
+    if not path.is_file():
+        raise InputError(f"{label}: file not found: {location}", name=name)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".npy":
+            return np.load(path, allow_pickle=False)
+        if suffix in (".txt", ".csv", ".tsv"):
+            return np.loadtxt(path, delimiter="," if suffix == ".csv" else None, ndmin=0)
+    except (ValueError, OSError, EOFError) as e:
+        raise InputError(f"{label}: cannot load {location}: {e}", name=name) from None
+    raise InputError(f"{label}: cannot read {path.suffix or 'extensionless'} files; use .npy "
+                     "(numpy.save), .txt or .csv", name=name)
+
+
+class _Values:
+    """Evaluates the small value language of --at: numbers, lists and array constructors."""
+
+    CONSTANTS = {"nan": math.nan, "inf": math.inf, "pi": math.pi, "e": math.e}
+
+    def __init__(self, text, label, name, rng):
+        self.text, self.label, self.name, self.rng = text, label, name, rng
+
+    def fail(self, node, what):
+        piece = ast.get_source_segment(self.text, node) or self.text
+        raise InputError(f"{self.label}: {what} in {piece!r}; expected {_VALUE_FORMS}", name=self.name)
+
+    def eval(self, node):
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, (int, float, str)):   # bool is an int
+                return node.value
+            self.fail(node, f"a {type(node.value).__name__} is not a value")
+        if isinstance(node, ast.Name):
+            if node.id in self.CONSTANTS:
+                return self.CONSTANTS[node.id]
+            self.fail(node, f"unknown name {node.id!r}")
+        if isinstance(node, (ast.List, ast.Tuple)):
+            items = [self.eval(e) for e in node.elts]
+            for e, item in zip(node.elts, items):
+                if isinstance(item, str):
+                    self.fail(e, "a string inside a list")
+            return [i.tolist() if isinstance(i, np.ndarray) else i for i in items]
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            value = self.number_or_array(node.operand)
+            return -value if isinstance(node.op, ast.USub) else value
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
+            return self.binop(node)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+            return self.call(node)
+        self.fail(node, "not a value")
+
+    def number_or_array(self, node):
+        value = self.eval(node)
+        if isinstance(value, list):
+            value = _array(value, self.label, self.name)
+        if isinstance(value, str) or isinstance(value, bool):
+            self.fail(node, "arithmetic on a non-number")
+        return value
+
+    def binop(self, node):
+        left = self.number_or_array(node.left)
+        right = self.number_or_array(node.right)
+        both_scalar = np.ndim(left) == 0 and np.ndim(right) == 0
+        # In floats: Python would compute 10**10**10 exactly, and take forever.
+        a, b = np.asarray(left, dtype=float), np.asarray(right, dtype=float)
+        try:
+            with np.errstate(all="ignore"):
+                value = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply,
+                         ast.Div: np.divide, ast.Pow: np.power}[type(node.op)](a, b)
+        except ValueError as e:
+            self.fail(node, f"shapes do not match ({e})")
+        if np.all(np.isfinite(a)) and np.all(np.isfinite(b)) and not np.all(np.isfinite(value)):
+            self.fail(node, "a result too large for a float (it overflows to inf)")
+        if both_scalar:
+            value = float(value)
+            if (type(left) is int and type(right) is int and not isinstance(node.op, ast.Div)
+                    and value.is_integer() and abs(value) < 2**53):
+                return int(value)
+        return value
+
+    def call(self, node):
+        fname = node.func.id
+        if fname == "int":
+            if len(node.args) != 1:
+                self.fail(node, "int takes one value")
+            value = self.number_or_array(node.args[0])
+            array = np.asarray(value)
+            if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
+                self.fail(node, "int() of a value that is not whole")
+            return int(value) if array.ndim == 0 else array.astype(np.int64)
+        if fname in ("randn", "rand", "zeros", "ones"):
+            shape = tuple(self.dimension(a) for a in node.args)
+            self.check_size(node, shape)
+            if fname == "randn":
+                return self.rng.standard_normal(shape) if shape else float(self.rng.standard_normal())
+            if fname == "rand":
+                return self.rng.random(shape) if shape else float(self.rng.random())
+            return (np.zeros if fname == "zeros" else np.ones)(shape)
+        if fname == "eye":
+            if len(node.args) != 1:
+                self.fail(node, "eye takes one size")
+            n = self.dimension(node.args[0])
+            self.check_size(node, (n, n))
+            return np.eye(n)
+        if fname in ("arange", "linspace"):
+            args = [self.number_or_array(a) for a in node.args]
+            if any(np.ndim(a) for a in args) or not 1 <= len(args) <= 3 or (fname == "linspace" and len(args) != 3):
+                self.fail(node, f"{fname} takes {'1 to 3' if fname == 'arange' else '3'} numbers")
+            if fname == "linspace":
+                n = self.dimension(node.args[2])
+                self.check_size(node, (n,))
+                return np.linspace(float(args[0]), float(args[1]), n)
+            start, stop, step = (0.0, args[0], 1.0) if len(args) == 1 else (args + [1.0])[:3]
+            if step == 0 or not all(math.isfinite(float(v)) for v in (start, stop, step)):
+                self.fail(node, "arange needs finite numbers and a non-zero step")
+            self.check_size(node, (max(0, math.ceil((float(stop) - float(start)) / float(step))),))
+            return np.arange(float(start), float(stop), float(step))
+        self.fail(node, f"unknown function {fname!r}")
+
+    def dimension(self, node):
+        value = self.eval(node)
+        if type(value) is not int or value < 0:
+            self.fail(node, "a size must be a whole number >= 0")
+        return value
+
+    def check_size(self, node, shape):
+        size = math.prod(shape)
+        if size > MAX_ELEMENTS:
+            self.fail(node, f"{size} elements is more than the limit of {MAX_ELEMENTS}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Target + NAME=VALUE -> the call.
+
+def resolve_inputs(target, at=None, *, random_seed=0):
+    """The inputs to trace `target` at: its defaults, overridden by `at`.
+
+    Args:
+        target: a Target (from `load_target`).
+        at: ``NAME=VALUE`` strings, or a dict of name -> value text (parsed) or Python value (used as is).
+        random_seed: seed of ``randn`` / ``rand`` values.
+
+    Returns:
+        dict of name -> value, in the function's parameter order, then any extra ``**kwargs``.
+
+    Raises:
+        InputError: a malformed value, a name that is no argument, a name given twice, or a missing
+            input (the message lists every missing name).
+    """
+    params = _parameters(target.fun)
+    names = [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in params)
+    given = {}
+    items = at.items() if isinstance(at, dict) else [parse_assignment(a) for a in (at or ())]
+    for name, value in items:
+        if name in given:
+            raise InputError(f"--at {name} is given twice", name=name)
+        if name not in names and not (takes_kwargs and name.isidentifier()):
+            listing = ", ".join(names) if names else "none"
+            raise InputError(f"{target.name} has no argument {name!r}; its arguments: {listing}", name=name)
+        given[name] = value
+    inputs = {}
+    for name in names + [n for n in given if n not in names]:
+        if name in given:
+            value = given[name]
+            inputs[name] = (parse_value(value, seed=random_seed, name=name, like=target.inputs.get(name))
+                            if isinstance(value, str) else value)
+        elif name in target.inputs:
+            inputs[name] = target.inputs[name]
+    missing = [n for n in target.required if n not in inputs]
+    if missing:
+        example = " ".join(f"--at {n}=VALUE" for n in missing)
+        raise InputError(f"{target.name} needs a value for {', '.join(missing)}: give {example} "
+                         f"(VALUE is {_VALUE_FORMS})", name=missing[0])
+    return inputs
+
+
+def call_arguments(fun, inputs):
+    """Split `inputs` into the (args, kwargs) of a call: positional-only parameters go first."""
+    args, kwargs = [], dict(inputs)
+    for p in _parameters(fun):
+        if p.kind is p.POSITIONAL_ONLY and p.name in kwargs:
+            args.append(kwargs.pop(p.name))
+    return args, kwargs
+
+
+def trace_target(target, at=None, *, expr=False, random_seed=0, wrt=None, seed=None):
+    """Load a TARGET, resolve its inputs and trace it: what ``graphviz-ad render`` draws.
+
+    Args:
+        target: TARGET text (see `load_target`) or a loaded Target.
+        at: ``NAME=VALUE`` strings or a dict (see `resolve_inputs`).
+        expr: `target` is a math expression.
+        random_seed: seed of ``randn`` / ``rand`` values.
+        wrt: argument name(s) to differentiate; default the target's own choice, else every float.
+        seed: the backward seed given to the output (as in `graphviz_ad.trace`).
+
+    Returns:
+        Graph.
+
+    Raises:
+        TargetError, InputError, ExpressionError, TraceError, GradError: as their names say.
+        UserCodeError: the function raised; `.frames` are the user's own traceback lines.
+    """
+    from .trace import trace
+    if not isinstance(target, Target):
+        target = load_target(target, expr=expr)
+    inputs = resolve_inputs(target, at, random_seed=random_seed)
+    args, kwargs = call_arguments(target.fun, inputs)
+    if wrt is not None and not isinstance(wrt, str):
+        wrt = list(wrt) or None
+    try:
+        return trace(target.fun, *args, wrt=wrt if wrt is not None else target.wrt, seed=seed, **kwargs)
+    except GraphvizAdError:
+        raise
+    except Exception as e:
+        raise _user_error(f"{target.name} raised", e) from e
