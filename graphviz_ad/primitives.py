@@ -6,6 +6,7 @@ edge and the gradient it carries come from one rule. Other ops give `vjp` (or `v
 operands are variadic). Templates use `{x}`, `{y}`, `{z}` for operands 0, 1, 2 and `{ans}` for the result.
 """
 
+import collections
 import functools
 import re
 
@@ -232,7 +233,7 @@ divide = elementwise("divide", np.divide,
             (lambda ans, x, y: 1 / y, lambda ans, x, y: -ans / y),
             ("1/{y}", "-{x}/{y}^2"), display="/", expr="{x}/{y}", prec=2)
 power = elementwise("power", np.power,
-            (lambda ans, x, y: y * np.power(x, y - 1),
+            (lambda ans, x, y: np.where(y == 0, 0.0, y * np.power(x, np.where(y == 0, 1, y) - 1)),
              lambda ans, x, y: np.where(x > 0, ans * np.log(np.where(x > 0, x, 1)), 0.0)),
             (lambda x, y: f"{_num(y)}*{{x}}" if np.ndim(y) == 0 and y == 2 else "{y}*{x}^({y} - 1)",
              "{ans}*ln({x})"), display="^", expr="{x}^{y}", prec=3)
@@ -421,6 +422,31 @@ def _np_cumsum(a, axis=None, dtype=None, out=None):
     return cumsum(a, axis)
 
 
+def _cumprod_vjp(g, ans, x, axis=None):
+    if axis is None:
+        return np.reshape(_cumprod_vjp(np.ravel(g), np.ravel(ans), np.ravel(x), 0), np.shape(x))
+    x = np.asarray(x, dtype=float)
+    if np.all(x != 0):
+        return _cumsum_vjp(g * ans, x, axis) / x
+    # With zeros, d ans_i / d x_j (i >= j) is the running product with x_j left out, computed directly.
+    xs, gs = np.moveaxis(x, axis, -1), np.moveaxis(g, axis, -1)
+    n = xs.shape[-1]
+    left_out = np.where(np.eye(n, dtype=bool), 1.0, xs[..., None, :])    # [..., j, i]: x_i, or 1 at i == j
+    partial = np.cumprod(left_out, axis=-1) * np.triu(np.ones((n, n)))   # zero where i < j
+    return np.moveaxis(np.sum(partial * gs[..., None, :], axis=-1), -1, axis)
+
+
+@primitive("cumprod", vjp=_cumprod_vjp, formula="running product of the others", expr="cumprod({x})")
+def cumprod(x, axis=None):
+    return np.cumprod(x, axis=axis)
+
+
+@implements(np.cumprod)
+def _np_cumprod(a, axis=None, dtype=None, out=None):
+    _no_out("cumprod", out, {})
+    return cumprod(a, axis)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Linear algebra.
 
@@ -513,33 +539,63 @@ def outer(a, b):
     return np.outer(a, b)
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
 def _einsum_parse(subscripts, operands):
+    """Explicit subscripts: '...' spelled out in unused letters, and the output written down."""
     subscripts = subscripts.replace(" ", "")
-    if "." in subscripts:
-        raise TraceError(f"einsum: '...' in subscripts is not supported yet (at {where()}); "
-                         "write the axes out")
-    if "->" in subscripts:
-        inputs, out = subscripts.split("->")
+    inputs, arrow, out = subscripts.partition("->")
+    ins = inputs.split(",")
+    free = [c for c in _LETTERS if c not in subscripts]
+    n_ell = max([np.ndim(op) - len(s.replace("...", "")) for s, op in zip(ins, operands) if "..." in s],
+                default=0)
+    ell = "".join(free[:n_ell])
+    ins = [s.replace("...", ell[n_ell - (np.ndim(op) - len(s.replace("...", ""))):])
+           for s, op in zip(ins, operands)]
+    if arrow:
+        out = out.replace("...", ell)
     else:
-        inputs = subscripts
-        letters = inputs.replace(",", "")
-        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    return inputs.split(","), out
+        letters = "".join(ins)
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
+    return ins, out
 
 
 def _einsum_vjp(argnum, g, ans, subscripts, *operands):
+    # d/d operand k: contract g with the other operands onto k's distinct letters; a letter k repeats
+    # ('ii', 'lli') puts the result on that diagonal (a product with identity matrices), and a letter
+    # only k has (summed away in the forward pass) is broadcast back (a product with ones).
     ins, out = _einsum_parse(subscripts, operands)
     k = argnum - 1
     target = ins[k]
-    if len(set(target)) != len(target):
-        raise TraceError(f"einsum: gradient of a repeated index ({target!r}) is not supported "
-                         f"(at {where()})")
-    others = [(s, op) for i, (s, op) in enumerate(zip(ins, operands)) if i != k]
-    present = "".join(c for c in target if c in out or any(c in s for s, _ in others))
-    r = np.einsum(",".join([out] + [s for s, _ in others]) + "->" + present, g, *[op for _, op in others])
+    size = {}
+    for s, op in zip(ins, operands):
+        for c, n in zip(s, np.shape(op)):
+            size[c] = max(size.get(c, 1), n)
+    spare = iter(c for c in _LETTERS if c not in "".join(ins) + out)
+    terms, arrays, written = [out], [g], []
+    for i, (s, op) in enumerate(zip(ins, operands)):
+        if i != k:
+            terms.append(s)
+            arrays.append(op)
+    seen = set()
+    for c in target:
+        if c in seen:                      # a repeated letter: a fresh letter tied to c by an identity
+            d = next(spare)
+            terms.append(c + d)
+            arrays.append(np.eye(size[c]))
+            written.append(d)
+            continue
+        seen.add(c)
+        if not any(c in t for t in terms):  # only k has it: broadcast
+            terms.append(c)
+            arrays.append(np.ones(size[c]))
+        written.append(c)
+    r = np.einsum(",".join(terms) + "->" + "".join(written), *arrays)
     shape = np.shape(operands[k])
-    expanded = np.reshape(r, [shape[i] if c in present else 1 for i, c in enumerate(target)])
-    return np.broadcast_to(expanded, shape)
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and r.shape[i] != 1)
+    r = np.sum(r, axis=axes, keepdims=True) if axes else r
+    return r if r.shape == shape else np.broadcast_to(r, shape)
 
 
 @primitive("einsum", vjp_argnum=_einsum_vjp, formula=lambda s, *ops: f"einsum {s}",
@@ -549,11 +605,18 @@ def einsum_(subscripts, *operands):
 
 
 @implements(np.einsum)
-def _np_einsum(subscripts, *operands, out=None, optimize=False, **kw):
+def _np_einsum(*operands, out=None, optimize=False, **kw):
     _no_out("einsum", out, kw)
-    if not isinstance(subscripts, str):
-        raise TraceError(f"einsum: only the subscripts-string form is supported (at {where()})")
-    return einsum_(subscripts, *operands)
+    if isinstance(operands[0], str):
+        return einsum_(*operands)
+    # The sublist form einsum(a, [0, 1], b, [1, 2], [0, 2]): the same call written as a string.
+    out_list = operands[-1] if len(operands) % 2 else None
+    arrays, lists = operands[0:len(operands) - 1:2] if out_list is not None else operands[0::2], operands[1::2]
+
+    def text(sub):
+        return "".join("..." if v is Ellipsis else _LETTERS[v] for v in sub)
+    subscripts = ",".join(text(s) for s in lists) + ("" if out_list is None else "->" + text(out_list))
+    return einsum_(subscripts, *arrays)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -740,13 +803,6 @@ implements(np.hsplit)(lambda ary, s: _split(ary, s, 1 if np.ndim(ary) > 1 else 0
 implements(np.vsplit)(lambda ary, s: _split(ary, s, 0, True))
 
 
-@implements(np.linalg.norm)
-def _np_norm(x, ord=None, axis=None, keepdims=False):
-    if ord not in (None, 2, "fro") or (ord == 2 and (axis is None and np.ndim(x) > 1)):
-        raise TraceError(f"np.linalg.norm: only the 2-norm / Frobenius norm is supported yet (at {where()})")
-    return sqrt(sum_(square(x), axis, keepdims) if (axis is not None or keepdims) else sum_(square(x)))
-
-
 @implements(np.trace)
 def _np_trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     _no_out("trace", out, {})
@@ -769,6 +825,630 @@ def diagonal(x, offset=0, axis1=0, axis2=1):
 @implements(np.diagonal)
 def _np_diagonal(a, offset=0, axis1=0, axis2=1):
     return diagonal(a, offset, axis1, axis2)
+
+
+# ---------------------------------------------------------------------------------------------------
+# More shapes, orderings and selections: the gradient is moved back by the same indexing.
+
+@primitive("broadcast_to", vjp=lambda g, ans, x, shape: unbroadcast(g, np.asarray(x)), formula="1 (summed)",
+           expr="{x}")
+def broadcast_to(x, shape):
+    return np.broadcast_to(x, shape).copy()
+
+
+@implements(np.broadcast_to)
+def _np_broadcast_to(array, shape, subok=False):
+    return broadcast_to(array, tuple(np.atleast_1d(shape)) if np.ndim(shape) else (int(shape),))
+
+
+@implements(np.broadcast_arrays)
+def _np_broadcast_arrays(*args, subok=False):
+    shape = np.broadcast_shapes(*[np.shape(a) for a in args])
+    return tuple(broadcast_to(a, shape) for a in args)
+
+
+def _axis_index(axis, ndim, index):
+    """An index tuple that applies `index` along `axis` and takes everything elsewhere."""
+    return (slice(None),) * (axis % ndim) + (index,)
+
+
+def _along(a, axis):
+    """(a, axis) with axis=None meaning the flattened array, as numpy's axis=None functions do."""
+    return (reshape(a, (-1,)), 0) if axis is None else (a, axis % max(np.ndim(a), 1))
+
+
+@implements(np.flip)
+def _np_flip(m, axis=None):
+    axes = _axes(axis, np.ndim(m))
+    return getitem(m, tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(np.ndim(m))))
+
+
+implements(np.fliplr)(lambda m: _np_flip(m, 1))
+implements(np.flipud)(lambda m: _np_flip(m, 0))
+
+
+@implements(np.rot90)
+def _np_rot90(m, k=1, axes=(0, 1)):
+    k %= 4
+    a, b = axes
+    if k == 0:
+        return m
+    if k == 2:
+        return _np_flip(_np_flip(m, a), b)
+    perm = list(range(np.ndim(m)))
+    perm[a], perm[b] = perm[b], perm[a]
+    return transpose(_np_flip(m, b), tuple(perm)) if k == 1 else _np_flip(transpose(m, tuple(perm)), b)
+
+
+@implements(np.roll)
+def _np_roll(a, shift, axis=None):
+    if axis is None:
+        return reshape(_np_roll(reshape(a, (-1,)), shift, 0), np.shape(a))
+    for s, ax in np.broadcast(shift, axis):
+        n = np.shape(a)[ax]
+        a = getitem(a, _axis_index(ax, np.ndim(a), (np.arange(n) - s) % n))
+    return a
+
+
+@implements(np.rollaxis)
+def _np_rollaxis(a, axis, start=0):
+    n = np.ndim(a)
+    axis, start = axis % n, start + n if start < 0 else start
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return a
+    perm = [i for i in range(n) if i != axis]
+    perm.insert(start, axis)
+    return transpose(a, tuple(perm))
+
+
+@implements(np.repeat)
+def _np_repeat(a, repeats, axis=None):
+    a, axis = _along(a, axis)
+    return getitem(a, _axis_index(axis, np.ndim(a), np.repeat(np.arange(np.shape(a)[axis]), _plain(repeats))))
+
+
+@implements(np.tile)
+def _np_tile(A, reps):
+    reps = tuple(reps) if np.ndim(reps) else (int(reps),)
+    d = max(len(reps), np.ndim(A))
+    shape = (1,) * (d - np.ndim(A)) + np.shape(A)
+    reps = (1,) * (d - len(reps)) + reps
+    spread = reshape(A, tuple(v for s in shape for v in (1, s)))
+    tiled = broadcast_to(spread, tuple(v for r, s in zip(reps, shape) for v in (r, s)))
+    return reshape(tiled, tuple(r * s for r, s in zip(reps, shape)))
+
+
+@implements(np.kron)
+def _np_kron(a, b):
+    d = max(np.ndim(a), np.ndim(b))
+    sa = (1,) * (d - np.ndim(a)) + np.shape(a)
+    sb = (1,) * (d - np.ndim(b)) + np.shape(b)
+    spread_a = reshape(a, tuple(v for s in sa for v in (s, 1)))
+    spread_b = reshape(b, tuple(v for s in sb for v in (1, s)))
+    return reshape(multiply(spread_a, spread_b), tuple(x * y for x, y in zip(sa, sb)))
+
+
+@primitive("diag", vjp=lambda g, ans, v, k=0: np.diagonal(g, k).copy(), formula="1 on the diagonal",
+           expr="diag({x})")
+def diag(v, k=0):
+    return np.diag(v, k)
+
+
+@implements(np.diag)
+def _np_diag(v, k=0):
+    return diag(v, k) if np.ndim(v) == 1 else diagonal(v, k)
+
+
+implements(np.diagflat)(lambda v, k=0: diag(reshape(v, (-1,)), k))
+
+
+def _triangle(m, k, lower):
+    rows, cols = np.shape(m)[-2:]
+    mask = np.tri(rows, cols, k, dtype=bool) if lower else ~np.tri(rows, cols, k - 1, dtype=bool)
+    return where_(mask, m, 0.0)
+
+
+implements(np.tril)(lambda m, k=0: _triangle(m, k, True))
+implements(np.triu)(lambda m, k=0: _triangle(m, k, False))
+
+
+@implements(np.diff)
+def _np_diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
+    axis = axis % np.ndim(a)
+    ends = []
+    for end in (prepend, append):
+        if end is np._NoValue:
+            ends.append(None)
+            continue
+        shape = list(np.shape(a))
+        shape[axis] = 1
+        ends.append(end if np.ndim(end) else broadcast_to(end, tuple(shape)))
+    if ends[0] is not None or ends[1] is not None:
+        a = _np_concatenate([e for e in (ends[0], a, ends[1]) if e is not None], axis=axis)
+    for _ in range(n):
+        size = np.shape(a)[axis]
+        a = subtract(getitem(a, _axis_index(axis, np.ndim(a), slice(1, size))),
+                     getitem(a, _axis_index(axis, np.ndim(a), slice(0, size - 1))))
+    return a
+
+
+@implements(np.cross)
+def _np_cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
+    if np.shape(a)[-1] not in (2, 3) or np.shape(b)[-1] not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product (dimension must be 2 or 3)")
+    ax = [getitem(a, (Ellipsis, i)) for i in range(np.shape(a)[-1])] + [0.0]
+    bx = [getitem(b, (Ellipsis, i)) for i in range(np.shape(b)[-1])] + [0.0]
+    z = subtract(multiply(ax[0], bx[1]), multiply(ax[1], bx[0]))
+    if np.shape(a)[-1] == 2 and np.shape(b)[-1] == 2:
+        return z
+    x = subtract(multiply(ax[1], bx[2]), multiply(ax[2], bx[1]))
+    y = subtract(multiply(ax[2], bx[0]), multiply(ax[0], bx[2]))
+    shape = np.broadcast_shapes(*[np.shape(v) for v in (x, y, z)])
+    return moveaxis(stack(*[broadcast_to(v, shape) for v in (x, y, z)], axis=-1), -1, axisc)
+
+
+def _as_traced_array(a):
+    """A list or tuple holding traced values, as one stacked array (what np.asarray would give)."""
+    if isinstance(a, (list, tuple)) and any(type(v) is Traced or isinstance(v, (list, tuple)) for v in a):
+        return stack(*[_as_traced_array(v) for v in a])
+    return a
+
+
+@implements(np.append)
+def _np_append(arr, values, axis=None):
+    arr, values = _as_traced_array(arr), _as_traced_array(values)
+    if axis is None:
+        return concatenate(reshape(arr, (-1,)), reshape(values, (-1,)), axis=0)
+    return concatenate(arr, values, axis=axis)
+
+
+@implements(np.select)
+def _np_select(condlist, choicelist, default=0):
+    out = default
+    for cond, choice in reversed(list(zip(condlist, choicelist))):
+        out = where_(_plain(cond), choice, out)
+    return out
+
+
+@implements(np.take)
+def _np_take(a, indices, axis=None, out=None, mode="raise"):
+    _no_out("take", out, {})
+    a, axis = _along(a, axis)
+    return getitem(a, _axis_index(axis, np.ndim(a), _plain(indices)))
+
+
+def _along_axis_index(shape, indices, axis):
+    """The fancy index that picks `indices` along `axis`, as np.take_along_axis does."""
+    ndim = len(shape)
+    index = []
+    for d in range(ndim):
+        if d == axis:
+            index.append(indices)
+        else:
+            index.append(np.arange(shape[d]).reshape([-1 if i == d else 1 for i in range(ndim)]))
+    return tuple(index)
+
+
+@implements(np.take_along_axis)
+def _np_take_along_axis(arr, indices, axis=-1):
+    arr, axis = _along(arr, axis)
+    return getitem(arr, _along_axis_index(np.shape(arr), np.asarray(_plain(indices)), axis))
+
+
+def _permuted(a, fun, axis):
+    """fun(a) for a `fun` that permutes along `axis` (sort, partition), as indexing of the traced `a`."""
+    a, axis = _along(a, axis)
+    plain = np.asarray(_plain(a))
+    result = fun(plain, axis)
+    # Match result to source positions: equal sorted orders give the permutation, ties included.
+    by_value = np.argsort(plain, axis=axis, kind="stable")
+    order = np.argsort(result, axis=axis, kind="stable")
+    source = np.empty_like(order)
+    np.put_along_axis(source, order, by_value, axis=axis)
+    return getitem(a, _along_axis_index(plain.shape, source, axis))
+
+
+implements(np.sort)(lambda a, axis=-1, kind=None, order=None, **kw:
+                    _permuted(a, lambda x, ax: np.sort(x, axis=ax, kind=kind), axis))
+implements(np.partition)(lambda a, kth, axis=-1, kind="introselect", order=None:
+                         _permuted(a, lambda x, ax: np.partition(x, kth, axis=ax), axis))
+
+
+@implements(np.dstack)
+def _np_dstack(tup):
+    return concatenate(*[reshape(a, np.shape(np.atleast_3d(np.empty(np.shape(a), dtype=bool)))) for a in tup],
+                       axis=2)
+
+
+implements(np.dsplit)(lambda ary, s: _split(ary, s, 2, True))
+
+
+@primitive("pad", vjp=lambda g, ans, x, pad_width, value=0.0: g[tuple(
+               slice(lo, n - hi) for (lo, hi), n in zip(_pad_pairs(pad_width, np.ndim(x)), np.shape(g)))],
+           formula="1 inside the padding", expr="pad({x})")
+def pad(x, pad_width, value=0.0):
+    return np.pad(x, pad_width, mode="constant", constant_values=value)
+
+
+def _pad_pairs(pad_width, ndim):
+    return np.broadcast_to(np.asarray(pad_width, dtype=int).reshape(-1, 2) if np.ndim(pad_width) > 1
+                           else np.asarray(pad_width, dtype=int).reshape(-1), (ndim, 2)).tolist()
+
+
+@implements(np.pad)
+def _np_pad(array, pad_width, mode="constant", **kwargs):
+    pairs = tuple(tuple(p) for p in _pad_pairs(pad_width, np.ndim(array)))
+    if mode == "constant":
+        value = kwargs.get("constant_values", 0)
+        if np.ndim(value):
+            raise TraceError(f"np.pad: only a single constant_values can be traced (at {where()})")
+        return pad(array, pairs, float(_plain(value)))
+    if mode not in ("edge", "reflect", "symmetric", "wrap") or kwargs:
+        raise TraceError(f"np.pad: mode {mode!r} cannot be traced (at {where()}); "
+                         "use 'constant', 'edge', 'reflect', 'symmetric' or 'wrap'")
+    # These modes copy existing elements: pad the positions, then index with them.
+    for ax, pair in enumerate(pairs):
+        source = np.pad(np.arange(np.shape(array)[ax]), pair, mode=mode)
+        array = getitem(array, _axis_index(ax, np.ndim(array), source))
+    return array
+
+
+# ---------------------------------------------------------------------------------------------------
+# Statistics built from the reductions above; the nan-functions treat NaN as absent.
+
+def _reduced(prim, a, axis=None, keepdims=False):
+    return prim(a, axis, keepdims) if keepdims else (prim(a, axis) if axis is not None else prim(a))
+
+
+def _nan_filled(a, value):
+    return where_(np.isnan(_plain(a)), value, a)
+
+
+def _present(a, axis, keepdims):
+    return np.sum(~np.isnan(_plain(a)), axis=axis, keepdims=keepdims)
+
+
+@implements(np.nansum)
+def _np_nansum(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    _no_out("nansum", out, kw)
+    return _reduced(sum_, _nan_filled(a, 0.0), axis, keepdims)
+
+
+@implements(np.nanprod)
+def _np_nanprod(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    _no_out("nanprod", out, kw)
+    return _reduced(prod, _nan_filled(a, 1.0), axis, keepdims)
+
+
+@implements(np.nanmean)
+def _np_nanmean(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    _no_out("nanmean", out, kw)
+    return divide(_np_nansum(a, axis, keepdims=keepdims), _present(a, axis, keepdims))
+
+
+@implements(np.nanvar)
+def _np_nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
+    _no_out("nanvar", out, kw)
+    centred = _nan_filled(subtract(a, _np_nanmean(a, axis, keepdims=True)), 0.0)
+    return divide(_np_nansum(square(centred), axis, keepdims=keepdims), _present(a, axis, keepdims) - ddof)
+
+
+@implements(np.nanstd)
+def _np_nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
+    return sqrt(_np_nanvar(a, axis, dtype, out, ddof, keepdims, **kw))
+
+
+implements(np.nanmax)(lambda a, axis=None, out=None, keepdims=False, **kw:
+                      _reduced(max_, _nan_filled(a, -np.inf), axis, keepdims))
+implements(np.nanmin)(lambda a, axis=None, out=None, keepdims=False, **kw:
+                      _reduced(min_, _nan_filled(a, np.inf), axis, keepdims))
+implements(np.nancumsum)(lambda a, axis=None, dtype=None, out=None: cumsum(_nan_filled(a, 0.0), axis))
+implements(np.nancumprod)(lambda a, axis=None, dtype=None, out=None: cumprod(_nan_filled(a, 1.0), axis))
+
+
+@implements(np.ptp)
+def _np_ptp(a, axis=None, out=None, keepdims=False):
+    _no_out("ptp", out, {})
+    return subtract(_reduced(max_, a, axis, keepdims), _reduced(min_, a, axis, keepdims))
+
+
+@implements(np.average)
+def _np_average(a, axis=None, weights=None, returned=False, *, keepdims=False):
+    if weights is None:
+        avg = _reduced(mean, a, axis, keepdims)
+        total = np.broadcast_to(_count(a, axis) * 1.0, np.shape(_plain(avg)))
+    else:
+        if np.ndim(weights) == 1 and np.ndim(a) > 1 and axis is not None:
+            weights = reshape(weights, [-1 if i == axis % np.ndim(a) else 1 for i in range(np.ndim(a))])
+        total = _reduced(sum_, multiply(np.ones(np.shape(a)), weights), axis, keepdims)
+        avg = divide(_reduced(sum_, multiply(a, weights), axis, keepdims), total)
+    return (avg, total) if returned else avg
+
+
+def _quantile(a, q, axis, keepdims):
+    """Linear interpolation between order statistics (numpy's default method)."""
+    shape = np.shape(a)
+    s, ax = _along(_np_sort_any(a, axis), axis)
+    n = np.shape(s)[ax]
+    pos = np.asarray(_plain(q), dtype=float) * (n - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, n - 1)
+    frac = pos - lo
+    lo_v = moveaxis(getitem(s, _axis_index(ax, np.ndim(s), lo)), ax, 0) if np.ndim(q) else \
+        getitem(s, _axis_index(ax, np.ndim(s), int(lo)))
+    hi_v = moveaxis(getitem(s, _axis_index(ax, np.ndim(s), hi)), ax, 0) if np.ndim(q) else \
+        getitem(s, _axis_index(ax, np.ndim(s), int(hi)))
+    frac = np.reshape(frac, np.shape(frac) + (1,) * (np.ndim(_plain(lo_v)) - np.ndim(frac)))
+    out = add(multiply(lo_v, 1 - frac), multiply(hi_v, frac))
+    if keepdims:
+        kept = [1 if axis is None or i == axis % len(shape) else n for i, n in enumerate(shape)]
+        out = reshape(out, np.shape(q) + tuple(kept))
+    return out
+
+
+def _np_sort_any(a, axis):
+    return FUNCTIONS[np.sort](a, axis=axis)
+
+
+implements(np.quantile)(lambda a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                        keepdims=False, **kw: _quantile(a, q, axis, keepdims)
+                        if method == "linear" else _unsupported("quantile", f"method={method!r}"))
+implements(np.percentile)(lambda a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                          keepdims=False, **kw: _quantile(a, np.asarray(_plain(q)) / 100.0, axis, keepdims)
+                          if method == "linear" else _unsupported("percentile", f"method={method!r}"))
+implements(np.median)(lambda a, axis=None, out=None, overwrite_input=False, keepdims=False:
+                      _quantile(a, 0.5, axis, keepdims))
+
+
+def _unsupported(name, what):
+    raise TraceError(f"np.{name}: {what} cannot be traced (at {where()})")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Real-valued inputs: the complex parts are identities or constants.
+
+conjugate = elementwise("conjugate", np.conjugate, lambda ans, x: np.ones_like(ans, dtype=float), "1",
+                        display="conj")
+implements(np.real)(lambda val: val)
+implements(np.real_if_close)(lambda a, tol=100: a)
+
+
+@primitive("nan_to_num", deriv=lambda ans, x, nan=0.0, posinf=None, neginf=None:
+           np.isfinite(x).astype(float), formula="[{x} finite]")
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+
+implements(np.nan_to_num)(lambda x, copy=True, nan=0.0, posinf=None, neginf=None:
+                          nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf))
+
+
+@implements(np.linspace)
+def _np_linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    if axis != 0 or dtype is not None:
+        _unsupported("linspace", "axis= or dtype=")
+    t = np.linspace(0.0, 1.0, num, endpoint=endpoint)
+    t = t.reshape(t.shape + (1,) * max(np.ndim(start), np.ndim(stop)))
+    out = add(multiply(start, 1 - t), multiply(stop, t))
+    if retstep:
+        return out, divide(subtract(stop, start), max(num - 1 if endpoint else num, 1))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# Linear algebra: matrices in the last two axes, any leading (batch) axes.
+
+def _T(a):
+    return np.swapaxes(a, -1, -2)
+
+
+def _solve_vjp(argnum, g, ans, a, b):
+    vector = np.ndim(b) == 1
+    gb = np.linalg.solve(_T(a), g[..., None])[..., 0] if vector else np.linalg.solve(_T(a), g)
+    if argnum == 1:
+        return unbroadcast(gb, np.asarray(b))
+    ga = -gb[..., :, None] * ans[..., None, :] if vector else -gb @ _T(ans)
+    return unbroadcast(ga, np.asarray(a))
+
+
+@primitive("inv", vjp=lambda g, ans, x: -_T(ans) @ g @ _T(ans), formula="-inv^T g inv^T", expr="inv({x})")
+def inv(x):
+    return np.linalg.inv(x)
+
+
+@primitive("solve", vjp_argnum=_solve_vjp, formula=("-solve(A^T, g) x^T", "solve(A^T, g)"),
+           expr="solve({x}, {y})")
+def solve(a, b):
+    return np.linalg.solve(a, b)
+
+
+@primitive("det", vjp=lambda g, ans, x: np.asarray(g * ans)[..., None, None] * _T(np.linalg.inv(x)),
+           formula="det*inv^T", expr="det({x})")
+def det(x):
+    return np.linalg.det(x)
+
+
+@primitive("logdet", vjp=lambda g, ans, x: np.asarray(g)[..., None, None] * _T(np.linalg.inv(x)),
+           formula="inv^T", expr="logdet({x})")
+def logdet(x):
+    """log |det x|, the second result of np.linalg.slogdet."""
+    return np.linalg.slogdet(x)[1]
+
+
+SlogdetResult = collections.namedtuple("SlogdetResult", "sign logabsdet")
+EighResult = collections.namedtuple("EighResult", "eigenvalues eigenvectors")
+SVDResult = collections.namedtuple("SVDResult", "U S Vh")
+
+
+def _read_triangle(S, lower):
+    """The gradient of a function of the symmetric matrix that numpy builds from one triangle of A."""
+    S = (S + _T(S)) / 2
+    return np.tril(S) + np.tril(S, -1) if lower else np.triu(S) + np.triu(S, 1)
+
+
+def _eigh_vjp(x, uplo, gw=None, gv=None):
+    w, v = np.linalg.eigh(x, uplo)
+    inner = np.zeros(np.shape(x))
+    if gw is not None:
+        inner = inner + gw[..., :, None] * np.eye(np.shape(x)[-1])
+    if gv is not None:
+        gap = w[..., None, :] - w[..., :, None]
+        off = np.where(gap == 0, 0.0, 1 / np.where(gap == 0, 1.0, gap))
+        inner = inner + off * (_T(v) @ gv)
+    return _read_triangle(v @ inner @ _T(v), uplo == "L")
+
+
+@primitive("eigenvalues", vjp=lambda g, ans, x, uplo="L": _eigh_vjp(x, uplo, gw=g), formula="v v^T",
+           expr="eigvalsh({x})")
+def eigenvalues(x, uplo="L"):
+    return np.linalg.eigvalsh(x, uplo)
+
+
+@primitive("eigenvectors", vjp=lambda g, ans, x, uplo="L": _eigh_vjp(x, uplo, gv=g),
+           formula="v (F * v^T g) v^T", expr="eigvecs({x})")
+def eigenvectors(x, uplo="L"):
+    return np.linalg.eigh(x, uplo)[1]
+
+
+def _cholesky_vjp(g, ans, x):
+    L_inv = np.linalg.inv(ans)
+    phi = np.tril(_T(ans) @ g)
+    phi = phi - 0.5 * np.eye(np.shape(x)[-1]) * phi
+    return _read_triangle(_T(L_inv) @ phi @ L_inv, True)
+
+
+@primitive("cholesky", vjp=_cholesky_vjp, formula="L^-T Phi(L^T g) L^-1", expr="cholesky({x})")
+def cholesky(x):
+    return np.linalg.cholesky(x)
+
+
+def _svd_vjp(x, gu=None, gs=None, gvh=None):
+    # Townsend (2016), "Differentiating the singular value decomposition", for the reduced SVD.
+    u, s, vh = np.linalg.svd(x, full_matrices=False)
+    m, n = np.shape(x)[-2:]
+    k = min(m, n)
+    out = np.zeros(np.shape(x))
+    if gs is not None:
+        out = out + u @ (gs[..., :, None] * vh)
+    s2 = s**2
+    gap = s2[..., None, :] - s2[..., :, None]
+    off = np.where(np.eye(k, dtype=bool), 0.0, 1 / np.where(np.eye(k, dtype=bool), 1.0, gap))
+    if gu is not None:
+        J = off * (_T(u) @ gu - _T(gu) @ u)
+        out = out + u @ (J * s[..., None, :]) @ vh
+        if m > k:
+            out = out + (np.eye(m) - u @ _T(u)) @ (gu / s[..., None, :]) @ vh
+    if gvh is not None:
+        v, gv = _T(vh), _T(gvh)
+        K = off * (_T(v) @ gv - _T(gv) @ v)
+        out = out + u @ (s[..., :, None] * K) @ vh
+        if n > k:
+            out = out + u @ (_T(gv) / s[..., :, None]) @ (np.eye(n) - v @ vh)
+    return out
+
+
+@primitive("svd_u", vjp=lambda g, ans, x: _svd_vjp(x, gu=g), formula="svd", expr="svd_u({x})")
+def svd_u(x):
+    return np.linalg.svd(x, full_matrices=False)[0]
+
+
+@primitive("singular_values", vjp=lambda g, ans, x: _svd_vjp(x, gs=g), formula="u v^T",
+           expr="svdvals({x})")
+def singular_values(x):
+    return np.linalg.svd(x, compute_uv=False)
+
+
+@primitive("svd_vh", vjp=lambda g, ans, x: _svd_vjp(x, gvh=g), formula="svd", expr="svd_vh({x})")
+def svd_vh(x):
+    return np.linalg.svd(x, full_matrices=False)[2]
+
+
+implements(np.linalg.inv)(lambda a: inv(a))
+implements(np.linalg.det)(lambda a: det(a))
+implements(np.linalg.solve)(lambda a, b: solve(a, b))
+implements(np.linalg.slogdet)(lambda a: SlogdetResult(np.linalg.slogdet(_plain(a))[0], logdet(a)))
+implements(np.linalg.eigvalsh)(lambda a, UPLO="L": eigenvalues(a, uplo=UPLO))
+implements(np.linalg.eigh)(lambda a, UPLO="L": EighResult(eigenvalues(a, uplo=UPLO),
+                                                                      eigenvectors(a, uplo=UPLO)))
+implements(np.linalg.multi_dot)(lambda arrays, *, out=None: functools.reduce(_np_dot, arrays))
+
+
+@implements(np.linalg.cholesky)
+def _np_cholesky(a, /, *, upper=False):
+    return swapaxes(cholesky(a), -1, -2) if upper else cholesky(a)
+
+
+@implements(np.linalg.svd)
+def _np_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    if not compute_uv:
+        return singular_values(a)
+    m, n = np.shape(a)[-2:]
+    if full_matrices and m != n:
+        raise TraceError(f"np.linalg.svd: the full U and Vh of a non-square matrix are not unique, so "
+                         f"cannot be differentiated (at {where()}); pass full_matrices=False")
+    return SVDResult(svd_u(a), singular_values(a), svd_vh(a))
+
+
+implements(np.linalg.svdvals)(lambda x, /: singular_values(x))
+
+
+@implements(np.linalg.matrix_power)
+def _np_matrix_power(a, n):
+    base = inv(a) if n < 0 else a
+    out = None
+    for _ in range(abs(n)):
+        out = base if out is None else matmul(out, base)
+    return out if out is not None else np.broadcast_to(np.eye(np.shape(a)[-1]), np.shape(a)).copy()
+
+
+@implements(np.linalg.norm)
+def _np_norm(x, ord=None, axis=None, keepdims=False):
+    ndim = np.ndim(x)
+    if axis is None:
+        if ord is None:
+            out = sqrt(sum_(square(x)))
+            return reshape(out, (1,) * ndim) if keepdims else out
+        axis = tuple(range(ndim))
+    axes = _axes(axis, ndim)
+    out = _vector_norm(x, ord, axes[0]) if len(axes) == 1 else _matrix_norm(x, ord, axes)
+    if keepdims:
+        out = reshape(out, tuple(1 if i in axes else n for i, n in enumerate(np.shape(x))))
+    return out
+
+
+def _vector_norm(x, ord, axis):
+    if ord is None or ord == 2:
+        return sqrt(sum_(square(x), axis))
+    if ord == np.inf:
+        return max_(absolute(x), axis)
+    if ord == -np.inf:
+        return min_(absolute(x), axis)
+    if ord == 0:
+        return np.sum(_plain(x) != 0, axis=axis).astype(float)
+    if ord == 1:
+        return sum_(absolute(x), axis)
+    return power(sum_(power(absolute(x), float(ord)), axis), 1.0 / ord)
+
+
+def _matrix_norm(x, ord, axes):
+    rows, cols = axes
+    if ord in (None, "fro"):
+        return sqrt(sum_(square(x), axes))
+    if ord in ("nuc", 2, -2):
+        s = singular_values(moveaxis(x, (rows, cols), (-2, -1)))
+        return sum_(s, -1) if ord == "nuc" else (max_(s, -1) if ord == 2 else min_(s, -1))
+    if ord in (1, -1):
+        sums = sum_(absolute(x), rows)
+        return (max_ if ord == 1 else min_)(sums, cols - (cols > rows))
+    if ord in (np.inf, -np.inf):
+        sums = sum_(absolute(x), cols)
+        return (max_ if ord == np.inf else min_)(sums, rows - (rows > cols))
+    raise ValueError(f"invalid norm order {ord!r} for matrices")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -866,10 +1546,10 @@ _PLAIN_FUNCTIONS = {np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort
                     np.result_type, np.isclose, np.allclose, np.array_equal, np.count_nonzero,
                     np.all, np.any, np.isnan, np.isfinite, np.isinf, np.zeros_like, np.ones_like,
                     np.empty_like, np.full_like, np.iscomplexobj, np.isrealobj, np.searchsorted,
-                    np.unique, np.sort, np.argwhere, np.flatnonzero}
+                    np.unique, np.argwhere, np.flatnonzero, np.argpartition, np.imag,
+                    np.angle, np.iscomplex, np.isreal, np.isneginf, np.isposinf, np.digitize, np.histogram}
 _REDUCE = {np.add: "sum", np.maximum: "max", np.minimum: "min", np.multiply: "prod"}
-_HINTS = {"array": "np.stack([...])", "asarray": "the traced value itself", "matrix": "np.stack",
-          "sort": "indexing with np.argsort(x)", "linalg.inv": "np.linalg.solve (not traced yet either)"}
+_HINTS = {"array": "np.stack([...])", "asarray": "the traced value itself", "matrix": "np.stack"}
 
 
 def call_ufunc(ufunc, method, inputs, kwargs):
