@@ -1,0 +1,574 @@
+"""The debugger: where gradients vanish, explode, saturate, die or turn non-finite, read off a traced graph.
+
+Everything here reads only the plain attributes of docs/graph-contract.md and never re-runs the
+function. Node ids are in trace order, which is a topological order, so every pass is one loop over
+the nodes (forwards for values, backwards for gradients): O(nodes + edges), no path enumeration.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from .errors import GraphvizAdError
+
+# op -> the largest value its derivative takes; a local factor below `saturation` times that is "saturated".
+SATURATING = {"sigmoid": 0.25, "tanh": 1.0}
+
+# Severity of each kind of finding, and the renderer mark it puts on the graph.
+LEVELS = {"nan": "error", "wrong_derivative": "error", "vanishing": "warning", "exploding": "warning",
+          "dead": "warning", "saturated": "warning", "weakest_path": "info"}
+MARKS = {"nan": "nan_origin", "wrong_derivative": "wrong_derivative", "vanishing": "vanishing",
+         "exploding": "exploding", "dead": "dead", "saturated": "saturated", "weakest_path": "weakest_path"}
+# When one node or edge carries several marks, the first in this order wins.
+_MARK_ORDER = ("nan_origin", "wrong_derivative", "dead", "saturated", "exploding", "vanishing", "weakest_path")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem (or, for kind "weakest_path", one fact) found on the graph.
+
+    Attributes:
+        kind: "nan", "vanishing", "exploding", "saturated", "dead", "weakest_path" or "wrong_derivative".
+        message: one line saying what was measured and why it matters.
+        nodes / edges: the node ids and (operand, result) edges it concerns, first the most telling.
+        source / code: the user's "file.py:LINE" and the text of that line.
+        figures: the measured numbers (plain floats and ints), e.g. {"grad_rms": 1e-12}.
+    """
+
+    kind: str
+    message: str
+    nodes: tuple = ()
+    edges: tuple = ()
+    source: str = ""
+    code: str = ""
+    figures: dict = field(default_factory=dict)
+
+    @property
+    def level(self):
+        """"error", "warning" or "info"."""
+        return LEVELS[self.kind]
+
+    @property
+    def mark(self):
+        """The renderer's mark name for this finding (see docs/rendering.md)."""
+        return MARKS[self.kind]
+
+    def to_dict(self):
+        """Plain JSON-ready data."""
+        return {"kind": self.kind, "level": self.level, "message": self.message,
+                "nodes": list(self.nodes), "edges": [list(e) for e in self.edges],
+                "source": self.source, "code": self.code, "figures": _plain(self.figures)}
+
+
+class Report:
+    """What `diagnose` found. Pass it to `render(G, highlight=report)` to see it on the graph.
+
+    Attributes:
+        findings: list of Finding, errors first, then warnings, then info, each in graph order.
+        flow: the per-scope gradient table, a list of dicts (see `gradient_flow`).
+        nodes: node id -> mark name, for the renderer.
+        edges: (operand, result) -> mark name, for the renderer.
+    """
+
+    def __init__(self, graph, findings, flow=()):
+        order = {"error": 0, "warning": 1, "info": 2}
+        self.graph = graph
+        self.findings = sorted(findings, key=lambda f: order[f.level])
+        self.flow = list(flow)
+
+    @property
+    def nodes(self):
+        marks = {}
+        for f in self._marked():
+            for n in f.nodes:
+                marks[n] = _stronger(marks.get(n), f.mark)
+        return marks
+
+    @property
+    def edges(self):
+        marks = {}
+        for f in self._marked():
+            for e in f.edges:
+                marks[tuple(e)] = _stronger(marks.get(tuple(e)), f.mark)
+        return marks
+
+    def _marked(self):
+        # Only the weakest of the weakest paths is drawn: one path reads, a union of them does not.
+        paths = [f for f in self.findings if f.kind == "weakest_path"]
+        weakest = min(paths, key=lambda f: f.figures["log10_product"], default=None)
+        return [f for f in self.findings if f.kind != "weakest_path" or f is weakest]
+
+    def of_kind(self, *kinds):
+        """The findings of the given kinds."""
+        return [f for f in self.findings if f.kind in kinds]
+
+    @property
+    def problems(self):
+        """The findings that are errors or warnings (not "info")."""
+        return [f for f in self.findings if f.level != "info"]
+
+    def __iter__(self):
+        return iter(self.findings)
+
+    def __len__(self):
+        return len(self.findings)
+
+    def __bool__(self):
+        return True
+
+    def to_dict(self):
+        """Plain JSON-ready data: the findings and the gradient-flow table."""
+        return {"function": self.graph.graph.get("function", ""),
+                "findings": [f.to_dict() for f in self.findings], "gradient_flow": _plain(self.flow)}
+
+    def table(self):
+        """The findings and the gradient-flow table as aligned text."""
+        lines = []
+        if self.findings:
+            rows = [(f.level, f.kind, f.source or "-", f.message) for f in self.findings]
+            lines += _align(("level", "kind", "where", "finding"), rows)
+        else:
+            lines.append("no findings")
+        if self.flow:
+            lines.append("")
+            lines.append("gradient flow by scope:")
+            rows = [(r["scope"], r["tensor"], str(r["size"]), _num(r["grad_rms"]), _num(r["grad_max"]),
+                     _num(r["grad_to_value"])) for r in self.flow]
+            lines += _align(("scope", "tensor", "size", "grad rms", "grad max", "grad/value"), rows)
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.table()
+
+    def __repr__(self):
+        counts = {}
+        for f in self.findings:
+            counts[f.kind] = counts.get(f.kind, 0) + 1
+        return f"<Report {counts}>"
+
+
+def diagnose(G, *, vanishing=1e-6, exploding=1e6, vanishing_relative=1e-6, exploding_relative=1e9,
+             saturation=0.01, saturated_fraction=0.5, dead_fraction=0.5, max_origins=10):
+    """Find where the gradients of a traced graph vanish, explode, saturate, die or turn NaN/Inf.
+
+    A gradient at an input is "vanishing" when its RMS is below `vanishing` *and* below
+    `vanishing_relative` times the output's RMS, and is not just strong paths cancelling (as in
+    d/dx of sin(x)^2 + cos(x)^2): a converged loss has tiny gradients for a good reason. It is
+    "exploding" when its RMS is above `exploding` *or* above `exploding_relative` times the output's
+    RMS: an update of that size wrecks a parameter whatever the loss's scale, and a bounded output
+    that is that sensitive is exploding too.
+
+    Args:
+        G: a graph from `graphviz_ad.trace`.
+        vanishing, exploding: absolute thresholds on an input's gradient RMS.
+        vanishing_relative, exploding_relative: the same, relative to the output's RMS (None: off).
+        saturation: a sigmoid/tanh element is saturated when its local factor is below this fraction of
+            the derivative's peak (0.01: |x| > 3 for tanh, |x| > 6 for sigmoid).
+        saturated_fraction: report a sigmoid/tanh node when at least this fraction of it is saturated.
+        dead_fraction: report a ReLU with at least this fraction of dead units (columns of a batch that
+            are zero for every row); a single vector is reported only when all of it is zero, since one
+            sample cannot tell a dead unit from one that is merely off.
+        max_origins: at most this many NaN/Inf origins are reported per pass (values, gradients).
+
+    Returns:
+        Report: the findings, the per-scope gradient table, and the marks for `render(highlight=...)`.
+
+    Raises:
+        GraphvizAdError: `G` is not a traced graph, or a threshold is not a positive number.
+    """
+    _check_graph(G)
+    for name, v in [("vanishing", vanishing), ("exploding", exploding), ("saturation", saturation),
+                    ("saturated_fraction", saturated_fraction), ("dead_fraction", dead_fraction),
+                    ("vanishing_relative", vanishing_relative), ("exploding_relative", exploding_relative)]:
+        if v is not None and not (isinstance(v, (int, float)) and v > 0):
+            raise GraphvizAdError(f"diagnose: {name} must be a positive number, got {v!r}")
+    order = topological_order(G)
+    findings = []
+    findings += nan_origins(G, order, max_origins)
+    findings += _gradient_sizes(G, order, vanishing, exploding, vanishing_relative, exploding_relative)
+    findings += weakest_paths(G, order)
+    findings += _saturated(G, saturation, saturated_fraction)
+    findings += _dead(G, dead_fraction)
+    return Report(G, findings, gradient_flow(G))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Order and dynamic programming over the DAG.
+
+def topological_order(G):
+    """The nodes in topological order: trace order (the node ids) when every edge runs forwards."""
+    nodes = sorted(G.nodes)
+    if all(u < v for u, v in G.edges):
+        return nodes
+    return list(nx.topological_sort(G))
+
+
+def extreme_paths(G, order=None, weakest=True):
+    """Best product of edge gains from every node to the output, by DP in log space.
+
+    Returns:
+        (best, nxt): `best[n]` is log(product of gains) of the weakest (or strongest) path from n to the
+        output (-inf when a gain is 0); `nxt[n]` is the next node on it. Nodes with no path are absent.
+    """
+    order = topological_order(G) if order is None else order
+    out = G.graph["output"]
+    best = {out: 0.0}
+    nxt = {}
+    succ = G._succ
+    for n in reversed(order):
+        if n in best:
+            continue
+        b = arg = None
+        for s, d in succ[n].items():
+            rest = best.get(s)
+            gain = d.get("gain")
+            if rest is None or gain is None or gain != gain:   # unreachable, no gradient, or NaN
+                continue
+            val = (math.log(gain) if gain > 0 else -math.inf) + rest
+            if b is None or (val < b if weakest else val > b):
+                b, arg = val, s
+        if b is not None:
+            best[n] = b
+            nxt[n] = arg
+    return best, nxt
+
+
+def weakest_paths(G, order=None):
+    """One "weakest_path" finding per input: its weakest path to the output and the edge losing most."""
+    best, nxt = extreme_paths(G, order, weakest=True)
+    findings = []
+    for i in _inputs(G):
+        if i not in best or i == G.graph["output"]:
+            continue
+        path = [i]
+        while path[-1] in nxt:
+            path.append(nxt[path[-1]])
+        edges = list(zip(path[:-1], path[1:]))
+        u, v = min(edges, key=lambda e: G.edges[e]["gain"])
+        gain = G.edges[u, v]["gain"]
+        log10 = best[i] / math.log(10)
+        vd = G.nodes[v]
+        findings.append(Finding(
+            "weakest_path",
+            f"weakest path from {_name(G, i)} to the output: {len(edges)} edges, product of gains "
+            f"{_num(10 ** log10 if log10 > -300 else 0.0)}; "
+            f"{'it loses most' if gain < 1 else 'its smallest gain is'} at {vd['name']} ({vd['op']}, "
+            f"gain {_num(gain)})",
+            nodes=tuple(path), edges=tuple(edges), source=vd.get("source", ""), code=vd.get("code", ""),
+            figures={"input": _name(G, i), "product": 10 ** log10 if log10 > -300 else 0.0,
+                     "log10_product": log10, "length": len(edges), "lossiest_edge": [u, v],
+                     "lossiest_gain": gain}))
+    return findings
+
+
+def count_paths(G, source, order=None):
+    """The number of paths from `source` to the output (an exact Python int), by DP."""
+    order = topological_order(G) if order is None else order
+    out = G.graph["output"]
+    count = {out: 1}
+    succ = G._succ
+    for n in reversed(order):
+        if n != out:
+            count[n] = sum(count.get(s, 0) for s in succ[n])
+        if n == source:
+            break
+    return count.get(source, 0)
+
+
+# ---------------------------------------------------------------------------------------------------
+# NaN / Inf origins.
+
+def nan_origins(G, order=None, limit=10):
+    """Where NaN/Inf start, forwards for values and backwards for gradients.
+
+    A value origin is a node whose value is non-finite while all its operands' values are finite: the
+    op that produced it is to blame (log of a negative, 0/0, exp overflow). A gradient runs against the
+    edges, so its origin is an edge operand -> result whose `grad_flow` is non-finite while the result's
+    `grad` is finite: the result's local derivative turned a finite gradient non-finite (sqrt'(0),
+    log'(0), inf * 0). Its node is the result, the op whose derivative rule is to blame.
+    """
+    order = topological_order(G) if order is None else order
+    findings = []
+    pred, succ, nodes = G._pred, G._succ, G.nodes
+    for n in order:
+        v = nodes[n].get("value")
+        if _finite(v) or not all(_finite(nodes[p].get("value")) for p in pred[n]):
+            continue
+        d = nodes[n]
+        operands = ", ".join(f"{nodes[p]['name']}={_brief(nodes[p]['value'])}" for p in pred[n])
+        why = f" from finite operands ({operands})" if operands else " (an argument)"
+        findings.append(Finding(
+            "nan", f"{d['name']} = {d['op']}(...) is the first {_bad(v)} value{why}",
+            nodes=(n,), edges=tuple((p, n) for p in pred[n]), source=d.get("source", ""),
+            code=d.get("code", ""), figures={"in": "value", "op": d["op"], **_counts(v)}))
+        if len(findings) >= limit:
+            break
+    seeded = len(findings)
+    out = G.graph["output"]
+    if not _finite(nodes[out].get("grad")) and _finite(nodes[out].get("value")):
+        d = nodes[out]
+        findings.append(Finding("nan", f"the seed given to the output {d['name']} is {_bad(d['grad'])}",
+                                nodes=(out,), source=d.get("source", ""), code=d.get("code", ""),
+                                figures={"in": "grad", "op": d["op"], **_counts(d["grad"])}))
+    for n in reversed(order):
+        if len(findings) - seeded >= limit:
+            break
+        d = nodes[n]
+        if not _finite(d.get("grad")):
+            continue
+        for p, e in pred[n].items():
+            flow = e.get("grad_flow")
+            if flow is None or _finite(flow):
+                continue
+            note = "" if _finite(d.get("value")) else " (its value is already non-finite, see above)"
+            findings.append(Finding(
+                "nan", f"the gradient turns {_bad(flow)} through {d['op']} ({e.get('formula') or 'VJP'}): "
+                f"finite at {d['name']}, {_bad(flow)} into {nodes[p]['name']}{note}",
+                nodes=(n, p), edges=((p, n),), source=d.get("source", ""), code=d.get("code", ""),
+                figures={"in": "grad", "op": d["op"], **_counts(flow)}))
+    return findings
+
+
+# ---------------------------------------------------------------------------------------------------
+# Vanishing and exploding gradients at the inputs.
+
+def _gradient_sizes(G, order, vanishing, exploding, vanishing_relative, exploding_relative):
+    out = G.graph["output"]
+    out_rms = _rms(G.nodes[out].get("value"))
+    seed_rms = _rms(G.graph.get("seed", 1.0))
+    strongest, _ = extreme_paths(G, order, weakest=False)
+    findings = []
+    for i in _inputs(G):
+        d = G.nodes[i]
+        g = d.get("grad")
+        if g is None or i == out or not _finite(g) or i not in strongest:
+            continue
+        g_rms = _rms(g)
+        strong = math.exp(strongest[i]) * seed_rms if strongest[i] > -math.inf else 0.0
+        figures = {"grad_rms": g_rms, "grad_max": _max_abs(g), "output_rms": out_rms,
+                   "strongest_path": strong}
+        relative = g_rms / out_rms if out_rms > 0 and math.isfinite(out_rms) else None
+        if relative is not None:
+            figures["grad_to_output"] = relative
+        small = g_rms < vanishing and (vanishing_relative is None or relative is None
+                                       or relative < vanishing_relative)
+        if small and strong < vanishing:
+            findings.append(Finding(
+                "vanishing", f"gradient at {d['name']} has RMS {_num(g_rms)} (threshold {_num(vanishing)}); "
+                f"even its strongest path to the output carries only {_num(strong)}",
+                nodes=(i,), source=d.get("source", ""), code=d.get("code", ""), figures=figures))
+        large = g_rms > exploding or (exploding_relative is not None and relative is not None
+                                      and relative > exploding_relative)
+        if large:
+            findings.append(Finding(
+                "exploding", f"gradient at {d['name']} has RMS {_num(g_rms)} (threshold {_num(exploding)})"
+                + (f", {_num(relative)} times the output's size" if relative is not None else ""),
+                nodes=(i,), source=d.get("source", ""), code=d.get("code", ""), figures=figures))
+    return findings
+
+
+# ---------------------------------------------------------------------------------------------------
+# Saturated sigmoid / tanh and dead ReLUs, from the local factor on the edge into them.
+
+def _saturated(G, saturation, fraction, saturating=SATURATING):
+    findings = []
+    for n, d in G.nodes(data=True):
+        peak = saturating.get(d.get("op"))
+        edge = _operand_edge(G, n)
+        if peak is None or edge is None:
+            continue
+        factor = G.edges[edge].get("local_factor")
+        if factor is None:
+            continue
+        ratio = np.abs(np.asarray(factor, dtype=float)) / peak
+        sat = ratio < saturation
+        share = float(np.mean(sat))
+        if share < fraction:
+            continue
+        x = np.abs(np.asarray(G.nodes[edge[0]]["value"], dtype=float))
+        findings.append(Finding(
+            "saturated", f"{d['op']} {d['name']} is saturated: {_share(sat)} of its inputs have |x| >= "
+            f"{_num(float(np.min(x[sat])) if np.ndim(x) else float(x))}, where the local factor is below "
+            f"{_num(saturation * peak)}, so almost no gradient passes",
+            nodes=(n,), edges=(edge,), source=d.get("source", ""), code=d.get("code", ""),
+            figures={"saturated_fraction": share, "elements": int(sat.size),
+                     "min_factor": float(np.min(np.abs(factor))), "max_abs_input": float(np.max(x))}))
+    return findings
+
+
+def _dead(G, dead_fraction):
+    findings = []
+    for n, d in G.nodes(data=True):
+        edge = _relu_edge(G, n)
+        if edge is None:
+            continue
+        factor = G.edges[edge].get("local_factor")
+        if factor is None:
+            continue
+        zero = np.asarray(factor) == 0
+        if zero.ndim >= 2:
+            dead_units = np.all(zero.reshape(-1, zero.shape[-1]), axis=0)
+            units, dead = dead_units.size, int(np.sum(dead_units))
+            fires = dead > 0 and dead / units >= dead_fraction
+            what = f"{dead} of its {units} units are zero for every one of the {zero.size // units} rows"
+        else:
+            units, dead = zero.size, int(np.sum(zero))
+            fires = dead == units
+            what = "its input is negative everywhere" if units > 1 else "its input is negative"
+        if not fires:
+            continue
+        findings.append(Finding(
+            "dead", f"ReLU {d['name']} is dead: {what}, so no gradient reaches what feeds it",
+            nodes=(n,), edges=(edge,), source=d.get("source", ""), code=d.get("code", ""),
+            figures={"dead_units": dead, "units": units, "dead_fraction": dead / units,
+                     "zero_fraction": float(np.mean(zero))}))
+    return findings
+
+
+def _relu_edge(G, n):
+    """The edge into a ReLU (op relu, or maximum with a zero constant) from its variable operand."""
+    op = G.nodes[n].get("op")
+    if op == "relu":
+        return _operand_edge(G, n)
+    if op != "maximum" or G.in_degree(n) != 2:
+        return None
+    (a, _), (b, _) = G.in_edges(n)
+    for const, var in ((a, b), (b, a)):
+        cd = G.nodes[const]
+        if cd.get("op") == "const" and np.all(np.asarray(cd.get("value")) == 0) and \
+                G.nodes[var].get("grad") is not None:
+            return (var, n)
+    return None
+
+
+def _operand_edge(G, n):
+    preds = list(G.pred[n])
+    return (preds[0], n) if len(preds) == 1 else None
+
+
+# ---------------------------------------------------------------------------------------------------
+# The per-scope gradient table.
+
+def gradient_flow(G):
+    """The "gradient flow" table: gradient sizes per parameter and per scope, in graph order.
+
+    One row per differentiated input (a parameter, labelled with the scope of its first use), then one
+    row per scope for the intermediate values computed in it. Columns: scope, tensor, size, grad_rms,
+    grad_max and grad_to_value (the gradient's RMS over the value's RMS, the update-to-weight scale).
+    """
+    rows = []
+    by_scope = {}
+    for n, d in sorted(G.nodes(data=True)):
+        g = d.get("grad")
+        if g is None:
+            continue
+        if d.get("op") == "input":
+            users = sorted(G.succ[n])
+            scope = G.nodes[users[0]].get("scope", ()) if users else d.get("scope", ())
+            rows.append(_flow_row(scope, d.get("name", str(n)), [g], [d.get("value")]))
+        else:
+            by_scope.setdefault(tuple(d.get("scope", ())), []).append(d)
+    for scope, ds in by_scope.items():
+        rows.append(_flow_row(scope, f"{len(ds)} values", [d["grad"] for d in ds], [d["value"] for d in ds]))
+    return rows
+
+
+def _flow_row(scope, tensor, grads, values):
+    g = np.concatenate([np.ravel(np.asarray(x, dtype=float)) for x in grads])
+    v = np.concatenate([np.ravel(np.asarray(x, dtype=float)) for x in values])
+    g_rms, v_rms = _rms(g), _rms(v)
+    return {"scope": " > ".join(scope) or "-", "tensor": tensor, "size": int(g.size), "grad_rms": g_rms,
+            "grad_max": _max_abs(g), "grad_to_value": g_rms / v_rms if v_rms > 0 else math.inf}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Small helpers.
+
+def _check_graph(G):
+    if not isinstance(G, nx.DiGraph) or "output" not in G.graph:
+        raise GraphvizAdError(f"expected a graph from graphviz_ad.trace, got {type(G).__name__}")
+
+
+def _inputs(G):
+    return [n for n in G.graph.get("inputs", ()) if G.nodes[n].get("op") == "input"]
+
+
+def _name(G, n):
+    return G.nodes[n].get("name", str(n))
+
+
+def _stronger(old, new):
+    if old is None:
+        return new
+    return old if _MARK_ORDER.index(old) <= _MARK_ORDER.index(new) else new
+
+
+def _numeric(v):
+    return v is not None and np.asarray(v).dtype.kind in "fc"
+
+
+def _finite(v):
+    """True for None and non-float values too: only a float NaN/Inf counts as non-finite."""
+    return not _numeric(v) or bool(np.all(np.isfinite(v)))
+
+
+def _bad(v):
+    a = np.asarray(v)
+    return "NaN" if np.any(np.isnan(a)) else "Inf"
+
+
+def _counts(v):
+    a = np.asarray(v)
+    return {"nan": int(np.sum(np.isnan(a))), "inf": int(np.sum(np.isinf(a))), "elements": int(a.size)}
+
+
+def _rms(v):
+    if v is None:
+        return 0.0
+    a = np.asarray(v, dtype=float)
+    return float(np.sqrt(np.mean(np.square(a)))) if a.size else 0.0
+
+
+def _max_abs(v):
+    a = np.asarray(v, dtype=float)
+    return float(np.max(np.abs(a))) if a.size else 0.0
+
+
+def _share(mask):
+    return f"{int(np.sum(mask))} of {mask.size}" if mask.size > 1 else "its input"
+
+
+def _brief(v):
+    if np.ndim(v) == 0:
+        return _num(float(v)) if _numeric(v) or np.asarray(v).dtype.kind in "iub" else str(v)
+    a = np.asarray(v)
+    if a.dtype.kind in "fiub":
+        return f"array{list(a.shape)} in [{_num(float(np.min(a)))}, {_num(float(np.max(a)))}]"
+    return f"array{list(a.shape)}"
+
+
+def _num(x):
+    return f"{x:.3g}" if isinstance(x, (int, float)) else str(x)
+
+
+def _align(header, rows):
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    fmt = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()
+    return [fmt(header), fmt(["-" * w for w in widths]), *map(fmt, rows)]
+
+
+def _plain(x):
+    """numpy scalars and arrays -> Python numbers and lists, recursively (for JSON)."""
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    return x

@@ -1,0 +1,230 @@
+"""The chain rule made visible: every path from an input to the output, its factors and their product.
+
+"Multiply along a path, add across paths": for a scalar graph the products of the local factors along
+all paths from x to the output sum to d output / dx. Paths are counted by dynamic programming and the
+largest are found best-first (A* with an exact heuristic), so neither needs to enumerate every path;
+the number of paths grows exponentially with depth in a network.
+"""
+
+import functools
+import heapq
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .diagnose import _check_graph, _num, _plain, count_paths, extreme_paths, topological_order
+from .errors import GraphvizAdError
+from .primitives import unbroadcast
+
+
+@dataclass(frozen=True)
+class Path:
+    """One path from the input to the output.
+
+    Attributes:
+        nodes: node ids from the input to the output.
+        factors: the edges' `local_factor`s in the same order (float, elementwise array, or None).
+        formulas: the edges' `formula`s.
+        product: the product of the factors times the output's seed, in the input's shape: this path's
+            term of the gradient. None when a factor is not elementwise (matmul, reductions, indexing).
+    """
+
+    nodes: tuple
+    factors: tuple
+    formulas: tuple
+    product: object
+
+    @property
+    def edges(self):
+        return tuple(zip(self.nodes[:-1], self.nodes[1:]))
+
+
+@dataclass(frozen=True)
+class Paths:
+    """What `paths` found. `str()` prints it as a worked chain rule.
+
+    Attributes:
+        wrt / node: the input's name and node id.
+        count: the number of paths from the input to the output (exact).
+        paths: the listed paths, largest |product| first (all of them when count <= limit).
+        gradient: the input's `grad`, which the products add up to.
+        names: node id -> name, for printing.
+        note: why some products are unknown, or "".
+    """
+
+    wrt: str
+    node: int
+    count: int
+    paths: list
+    gradient: object
+    names: dict
+    note: str = ""
+
+    @property
+    def complete(self):
+        """True when every path is listed."""
+        return len(self.paths) == self.count
+
+    @property
+    def total(self):
+        """The sum of the listed paths' products (None if any is unknown): the gradient when complete."""
+        if any(p.product is None for p in self.paths):
+            return None
+        return sum((p.product for p in self.paths), start=0.0 * np.asarray(self.gradient, dtype=float))
+
+    def to_dict(self):
+        """Plain JSON-ready data."""
+        return _plain({"wrt": self.wrt, "node": self.node, "count": self.count, "complete": self.complete,
+                       "gradient": self.gradient, "total": self.total, "note": self.note,
+                       "paths": [{"nodes": list(p.nodes), "names": [self.names[n] for n in p.nodes],
+                                  "formulas": list(p.formulas), "factors": list(p.factors),
+                                  "product": p.product} for p in self.paths]})
+
+    def __str__(self):
+        head = f"d out/d {self.wrt}: {self.count} path{'s' * (self.count != 1)}, gradient {_show(self.gradient)}"
+        lines = [head]
+        for k, p in enumerate(self.paths, 1):
+            lines.append(f"  {k}. " + " -> ".join(self.names[n] for n in p.nodes))
+            terms = " * ".join(f"[{f or '?'}] {_show(x)}" for f, x in zip(p.formulas, p.factors))
+            lines.append(f"     {terms} = {_show(p.product)}")
+        if self.count == 0:
+            lines.append("  the output does not depend on it")
+        elif not self.complete:
+            lines.append(f"  ... {self.count - len(self.paths)} smaller paths not listed")
+        total = self.total
+        if total is not None and self.paths:
+            label = "sum over all paths" if self.complete else "sum over the listed paths"
+            lines.append(f"  {label}: {_show(total)}" + (" (= the gradient)" if self.complete else ""))
+        if self.note:
+            lines.append(f"  note: {self.note}")
+        return "\n".join(lines)
+
+
+def paths(G, wrt=None, limit=20):
+    """Every path from input `wrt` to the output, with its local factors and their product.
+
+    Args:
+        G: a graph from `graphviz_ad.trace`.
+        wrt: the input's name or node id; may be omitted when the graph has one input.
+        limit: list at most this many paths, the largest |product| first (ranked by the product of the
+            edges' gains, which is |product| for scalar graphs). The count is always exact.
+
+    Returns:
+        Paths: the count, the listed paths and the gradient they add up to.
+
+    Raises:
+        GraphvizAdError: `wrt` names no input, or `limit` is not a positive integer.
+
+    Example:
+        >>> import numpy as np, graphviz_ad as ga
+        >>> G = ga.trace(lambda x: np.sin(x)**2 + np.cos(x)**2, 0.7)
+        >>> p = paths(G, "x")
+        >>> p.count, round(float(p.total), 12)
+        (2, 0.0)
+    """
+    _check_graph(G)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise GraphvizAdError(f"paths: limit must be a positive integer, got {limit!r}")
+    node = _input_node(G, wrt)
+    order = topological_order(G)
+    count = count_paths(G, node, order)
+    best, _ = extreme_paths(G, order, weakest=False)
+    found = _largest(G, node, best, limit) if count else []
+    seed = G.graph.get("seed", 1.0)
+    x_value = G.nodes[node]["value"]
+    listed, unknown = [], set()
+    for nodes in found:
+        factors = tuple(_factor(G, u, v) for u, v in zip(nodes[:-1], nodes[1:]))
+        formulas = tuple(G.edges[e].get("formula", "") for e in zip(nodes[:-1], nodes[1:]))
+        product = None
+        if all(f is not None for f in factors):
+            product = _in_shape_of(functools.reduce(np.multiply, factors, seed), x_value)
+        else:
+            unknown.update(G.nodes[v]["op"] for (u, v), f in zip(zip(nodes[:-1], nodes[1:]), factors) if f is None)
+        listed.append(Path(tuple(nodes), factors, formulas, product))
+    note = ""
+    if unknown:
+        note = (f"the local factor of {', '.join(sorted(unknown))} is not a number or an elementwise array "
+                "(its Jacobian is a matrix), so a path through it has no product of factors; the edge's "
+                "grad_flow still shows what it carries. Paths add up as products for scalar and "
+                "elementwise graphs.")
+    names = {n: G.nodes[n].get("name", str(n)) for p in listed for n in p.nodes}
+    names[node] = G.nodes[node].get("name", str(node))
+    return Paths(names[node], node, count, listed, G.nodes[node].get("grad"), names, note)
+
+
+def _input_node(G, wrt):
+    inputs = [n for n in G.graph.get("inputs", ()) if G.nodes[n].get("op") == "input"]
+    names = [G.nodes[n]["name"] for n in inputs]
+    if wrt is None:
+        if len(inputs) != 1:
+            raise GraphvizAdError(f"paths: the graph has inputs {names}; say which with wrt=")
+        return inputs[0]
+    for n in inputs:
+        if wrt == n and not isinstance(wrt, str) or G.nodes[n]["name"] == wrt:
+            return n
+    raise GraphvizAdError(f"paths: wrt={wrt!r} is not a differentiated input; the inputs are {names}")
+
+
+def _largest(G, source, best, limit):
+    """The `limit` paths source -> output with the largest product of gains, best first.
+
+    A* search whose heuristic, `best[n]` (the largest log-product from n to the output), is exact: the
+    first complete path popped is the best, the next the second best, and so on, after expanding only
+    about (path length x out-degree) entries per path. Partial paths are linked lists, so a push is O(1).
+    """
+    out = G.graph["output"]
+    if source not in best:
+        return []
+    tie = itertools.count()
+    heap = [(-best[source], next(tie), 0.0, (source, None))]
+    found = []
+    succ = G._succ
+    while heap and len(found) < limit:
+        _, _, acc, link = heapq.heappop(heap)
+        n = link[0]
+        if n == out:
+            nodes = []
+            while link is not None:
+                nodes.append(link[0])
+                link = link[1]
+            found.append(nodes[::-1])
+            continue
+        for s, d in succ[n].items():
+            rest = best.get(s)
+            gain = d.get("gain")
+            if rest is None or gain is None or gain != gain:
+                continue
+            step = math.log(min(gain, 1e308)) if gain > 0 else -math.inf
+            total = acc + step + rest
+            heapq.heappush(heap, (-total if total == total else math.inf, next(tie), acc + step, (s, link)))
+    return found
+
+
+def _factor(G, u, v):
+    """The edge's local factor; a full sum or mean to a scalar counts as elementwise (1 or 1/N each)."""
+    factor = G.edges[u, v].get("local_factor")
+    op, shape = G.nodes[v].get("op"), G.nodes[v].get("shape")
+    if factor is None and op in ("sum", "mean") and shape == () and G.nodes[u].get("grad") is not None:
+        size = int(np.prod(G.nodes[u]["shape"]))
+        return np.full(G.nodes[u]["shape"], 1.0 if op == "sum" else 1.0 / max(size, 1))
+    return factor
+
+
+def _in_shape_of(product, like):
+    """The path's term in the input's shape: summed over the axes broadcasting added."""
+    product = unbroadcast(np.asarray(product, dtype=float), np.asarray(like))
+    return float(product) if np.ndim(like) == 0 else product
+
+
+def _show(x):
+    if x is None:
+        return "?"
+    if np.ndim(x) == 0:
+        return _num(float(x))
+    a = np.asarray(x, dtype=float)
+    if a.size <= 4:
+        return "[" + ", ".join(_num(float(v)) for v in a.ravel()) + "]"
+    return f"array{list(a.shape)} (norm {_num(float(np.linalg.norm(a)))})"
