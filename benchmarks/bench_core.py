@@ -25,18 +25,21 @@ trace_module = importlib.import_module("graphviz_ad.trace")  # the module, not t
 
 
 class Scalar:
-    """The baseline: a minimal micrograd-style scalar with a closure per op."""
+    """The baseline: a micrograd-style scalar. Like micrograd's Value it keeps its children as a set,
+    an op label and a backward closure (a no-op for leaves); its topological sort is iterative, as a
+    10,000-deep chain would overflow a recursive one."""
 
-    __slots__ = ("data", "grad", "_prev", "_backward")
+    __slots__ = ("data", "grad", "_prev", "_op", "_backward")
 
-    def __init__(self, data, prev=()):
+    def __init__(self, data, children=(), op=""):
         self.data = data
         self.grad = 0.0
-        self._prev = prev
-        self._backward = None
+        self._prev = set(children)
+        self._op = op
+        self._backward = _no_op
 
     def sin(self):
-        out = Scalar(math.sin(self.data), (self,))
+        out = Scalar(math.sin(self.data), (self,), "sin")
 
         def _backward():
             self.grad += math.cos(self.data) * out.grad
@@ -45,18 +48,21 @@ class Scalar:
 
     def backward(self):
         order, seen, stack = [], set(), [(self, False)]
-        while stack:   # iterative topological sort: a 10,000-deep chain would overflow recursion
+        while stack:
             node, done = stack.pop()
             if done:
                 order.append(node)
-            elif id(node) not in seen:
-                seen.add(id(node))
+            elif node not in seen:
+                seen.add(node)
                 stack.append((node, True))
                 stack.extend((p, False) for p in node._prev)
         self.grad = 1.0
         for node in reversed(order):
-            if node._backward is not None:
-                node._backward()
+            node._backward()
+
+
+def _no_op():
+    pass
 
 
 def best_of(fun, repeat):

@@ -26,13 +26,20 @@ def backward(tape, output, seed, keep_flows=False):
         prim, ans, args, kwargs, parents, _ = entries[node]
         if prim is None:
             continue
+        if len(args) == 1 and not kwargs and prim.derivs is not None:   # np.sin(x) and friends: hot path
+            parent = parents[0]
+            if parent is None or not entries[parent][5]:
+                continue
+            term = g * prim.derivs[0](ans, args[0])
+            if keep_flows:
+                flows[(parent, node)] = term
+            previous = grads[parent]
+            grads[parent] = term if previous is None else previous + term
+            continue
         for argnum, parent in enumerate(parents):
             if parent is None or not entries[parent][5]:
                 continue
-            if len(parents) == 1 and prim.derivs is not None:   # elementwise of one operand: the hot path
-                term = g * prim.derivs[0](ans, *args)
-            else:
-                term = prim.vjp(argnum, g, ans, args, kwargs)
+            term = prim.vjp(argnum, g, ans, args, kwargs)
             if keep_flows:
                 edge = (parent, node)
                 flows[edge] = term if edge not in flows else flows[edge] + term

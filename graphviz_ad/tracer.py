@@ -42,6 +42,9 @@ def source_line(frame):
     return linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip() if frame else ""
 
 
+_NO_KWARGS = {}   # shared by every entry without keyword arguments: never mutated
+
+
 class Tape:
     """Everything the forward pass recorded: one tuple per node, in trace order (cheap to append).
 
@@ -162,9 +165,21 @@ class Traced:
 
     # numpy's protocols: every numpy call on a Traced arrives here.
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        if method == "__call__" and not kwargs:   # the common case, kept short: it is the hot path
+        if method == "__call__" and not kwargs:
             prim = ops.UFUNCS.get(ufunc)
             if prim is not None:
+                if len(inputs) == 1:   # np.sin(x): the commonest call, recorded in the fewest steps
+                    tape = self.tape
+                    try:
+                        value = prim.fun(self.value)
+                    except Exception:
+                        return tape.record(prim, inputs, kwargs)   # re-raises, saying where
+                    entries = tape.entries
+                    node = len(entries)
+                    entries.append((prim, value, (self.value,), _NO_KWARGS, (self.node,), entries[self.node][5]))
+                    if tape.record_source:
+                        tape.sites.append(tape._site())
+                    return Traced(value, node, tape)
                 return self.tape.record(prim, inputs, kwargs)
         return ops.call_ufunc(ufunc, method, inputs, kwargs)
 
