@@ -44,6 +44,10 @@ class TargetError(GraphvizAdError):
     """The TARGET cannot be loaded: no such file, module, function or sample, or a syntax error."""
 
 
+class SourceSyntaxError(TargetError):
+    """The user's file (or a module it imports) has a syntax error; the message starts with file:line."""
+
+
 class InputError(GraphvizAdError):
     """An input value is malformed, names no argument, or is missing. `name` is the input's name."""
 
@@ -155,7 +159,7 @@ def _from_file(spec, location, attr):
         source = path.read_bytes()
         code = compile(source, str(path), "exec", dont_inherit=True)
     except SyntaxError as e:
-        raise TargetError(_syntax_message(e, location)) from None
+        raise SourceSyntaxError(_syntax_message(e, location)) from None
     except (OSError, ValueError) as e:
         raise TargetError(f"cannot read {location}: {e}") from None
     module_name = _module_name(path)
@@ -167,7 +171,7 @@ def _from_file(spec, location, attr):
     try:
         exec(code, module.__dict__)          # the user's own file, run as Python runs it
     except SyntaxError as e:                 # from a module it imports
-        raise TargetError(_syntax_message(e)) from None
+        raise SourceSyntaxError(_syntax_message(e)) from None
     except Exception as e:
         raise _user_error(f"importing {location} raised", e) from e
     finally:
@@ -193,7 +197,7 @@ def _from_module(spec, location, attr):
                               "sys.path); for a file write path/to/file.py:function") from None
         raise _user_error(f"importing {location} raised", e) from e
     except SyntaxError as e:
-        raise TargetError(_syntax_message(e)) from None
+        raise SourceSyntaxError(_syntax_message(e)) from None
     except Exception as e:
         raise _user_error(f"importing {location} raised", e) from e
     finally:
@@ -529,7 +533,8 @@ def resolve_inputs(target, at=None, *, random_seed=0):
             raise InputError(f"--at {name} is given twice", name=name)
         if name not in names and not (takes_kwargs and name.isidentifier()):
             listing = ", ".join(names) if names else "none"
-            raise InputError(f"{target.name} has no argument {name!r}; its arguments: {listing}", name=name)
+            who = "the expression" if target.kind == "expression" else target.name
+            raise InputError(f"{who} has no argument {name!r}; its arguments: {listing}", name=name)
         given[name] = value
     inputs = {}
     for name in names + [n for n in given if n not in names]:
@@ -542,7 +547,8 @@ def resolve_inputs(target, at=None, *, random_seed=0):
     missing = [n for n in target.required if n not in inputs]
     if missing:
         example = " ".join(f"--at {n}=VALUE" for n in missing)
-        raise InputError(f"{target.name} needs a value for {', '.join(missing)}: give {example} "
+        who = "the expression" if target.kind == "expression" else target.name
+        raise InputError(f"{who} needs a value for {', '.join(missing)}: give {example} "
                          f"(VALUE is {_VALUE_FORMS})", name=missing[0])
     return inputs
 
@@ -573,11 +579,21 @@ def trace_target(target, at=None, *, expr=False, random_seed=0, wrt=None, seed=N
     Raises:
         TargetError, InputError, ExpressionError, TraceError, GradError: as their names say.
         UserCodeError: the function raised; `.frames` are the user's own traceback lines.
+
+    Example:
+        >>> G = trace_target("sin(x**2)", ["x=1"], expr=True)
+        >>> G.nodes[G.output]["name"]
+        'sin(x^2)'
     """
-    from .trace import trace
     if not isinstance(target, Target):
         target = load_target(target, expr=expr)
     inputs = resolve_inputs(target, at, random_seed=random_seed)
+    return trace_inputs(target, inputs, wrt=wrt, seed=seed)
+
+
+def trace_inputs(target, inputs, *, wrt=None, seed=None):
+    """Trace a loaded Target at resolved `inputs` (from `resolve_inputs`); see `trace_target`."""
+    from .trace import trace
     args, kwargs = call_arguments(target.fun, inputs)
     if wrt is not None and not isinstance(wrt, str):
         wrt = list(wrt) or None

@@ -1,0 +1,130 @@
+"""`graphviz-ad render`: trace a TARGET and draw it (SVG, PNG, PDF, DOT or JSON)."""
+
+import os
+
+import click
+
+import graphviz_ad
+from graphviz_ad.dot import OPTIONS, RANKDIRS, check_options
+from graphviz_ad.style import THEMES
+
+from . import common
+
+_BOOLEAN_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+
+
+def _option_value(text):
+    """A -O value: None, a bool, an int, a float, else the text itself."""
+    word = text.strip()
+    if word.lower() in ("none", "null"):
+        return None
+    if word.lower() in _BOOLEAN_WORDS:
+        return _BOOLEAN_WORDS[word.lower()]
+    for kind in (int, float):
+        try:
+            return kind(word)
+        except ValueError:
+            pass
+    return word
+
+
+def drawing_options(rankdir, precision, values, grads, formulas, labels, legend, theme, budget, extra):
+    """The renderer's options from the command line's (only those given), checked before any work."""
+    options = {"rankdir": rankdir, "precision": precision, "values": values, "grads": grads,
+               "formulas": formulas, "labels": labels, "legend": legend, "theme": theme, "budget": budget}
+    options = {k: v for k, v in options.items() if v is not None}
+    for item in extra:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise common.UsageProblem(f"-O {item!r}: expected KEY=VALUE, e.g. -O vanishing=1e-4")
+        if key not in OPTIONS:
+            raise common.UsageProblem(f"-O {key}: unknown drawing option; the options are "
+                                      f"{', '.join(sorted(OPTIONS))}")
+        options[key] = _option_value(value)
+    try:
+        check_options(options)
+    except graphviz_ad.GraphvizAdError as e:
+        raise common.UsageProblem(str(e)) from None
+    return options
+
+
+def output_format(format, output):
+    """--format, else the -o file's extension when it is a format, else svg; a mismatch is an error."""
+    suffix = os.path.splitext(output)[1].lstrip(".").lower() if output and output != "-" else ""
+    if format and suffix in graphviz_ad.FORMATS and suffix != format:
+        raise common.UsageProblem(f"-o {output} ends in .{suffix} but --format is {format}; "
+                                  f"drop one or make them agree")
+    return format or (suffix if suffix in graphviz_ad.FORMATS else "svg")
+
+
+def highlight_marks(G, names):
+    """``--highlight NAME`` -> the renderer's highlight: every node called NAME gets the mark 'highlight'."""
+    if not names:
+        return None
+    nodes = {}
+    for name in names:
+        found = [n for n, data in G.nodes(data=True) if data.get("name") == name]
+        if not found:
+            known = sorted({data["name"] for _, data in G.nodes(data=True)})
+            raise common.UsageProblem(f"--highlight {name}: no node has that name; names: {', '.join(known)}")
+        nodes.update({n: "highlight" for n in found})
+    return {"nodes": nodes, "edges": {}}
+
+
+@click.command(context_settings={"max_content_width": 100})
+@common.target_options
+@common.input_options
+@click.option("-o", "--output", metavar="FILE",
+              help="Where to write; '-' for stdout. Default: FUNCTION.FORMAT in the current folder.")
+@click.option("--format", "format", type=click.Choice(graphviz_ad.FORMATS),
+              help="Output format. Default: the -o file's extension, else svg.")
+@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+@click.option("--rankdir", type=click.Choice(RANKDIRS),
+              help=f"Layout direction. [default: {OPTIONS['rankdir']}]")
+@click.option("--precision", type=int, metavar="DIGITS",
+              help=f"Significant digits of numbers in labels. [default: {OPTIONS['precision']}]")
+@click.option("--values/--no-values", default=None, help="Show each node's value. [default: on]")
+@click.option("--grads/--no-grads", default=None, help="Show each node's gradient. [default: on]")
+@click.option("--formulas/--no-formulas", default=None,
+              help="Label edges with their local derivative formula. [default: off]")
+@click.option("--labels/--no-labels", default=None, help="Label edges at all. [default: on]")
+@click.option("--legend/--no-legend", default=None, help="Draw the colour legend. [default: on]")
+@click.option("--theme", type=click.Choice(sorted(THEMES)), help=f"Colours. [default: {OPTIONS['theme']}]")
+@click.option("--budget", type=click.IntRange(min=1), metavar="NODES",
+              help=f"Above this many nodes, collapse and fold the drawing. [default: {OPTIONS['budget']}]")
+@click.option("--highlight", multiple=True, metavar="NAME", help="Mark the nodes called NAME (repeatable).")
+@click.option("-O", "--option", "extra", multiple=True, metavar="KEY=VALUE",
+              help=f"Any other drawing option ({', '.join(sorted(OPTIONS))}), e.g. -O vanishing=1e-4.")
+@common.run_options
+@common.handle_errors
+def render(target, expr, at, seed, wrt, output, format, force, rankdir, precision, values, grads,
+           formulas, labels, legend, theme, budget, highlight, extra, quiet, debug):
+    """Trace TARGET at the given inputs and draw its graph of values and gradients.
+
+    TARGET is path/to/file.py:function, package.module:function, or a bundled sample's name (see
+    'graphviz-ad samples'); or give --expr 'EXPRESSION' instead.
+
+    \b
+    Examples:
+      graphviz-ad render sigmoid
+      graphviz-ad render model.py:loss --at W='randn(3, 4)' --at x='[1, 2, 4]' -o loss.svg
+      graphviz-ad render mypkg.nets:mlp --at x='@x.npy' --format png --rankdir TB
+      graphviz-ad render -e 'sin(x**2) * y' --at x=1 --at y=2 -o - > expr.svg
+      graphviz-ad render sigmoid --format dot -o - | dot -Tpng > sigmoid.png
+    """
+    fmt = output_format(format, output)
+    options = drawing_options(rankdir, precision, values, grads, formulas,
+                              labels, legend, theme, budget, extra)
+    loaded, inputs = common.load_inputs(target, expr, at, seed)
+    path = common.output_path(output, f"{loaded.name}.{fmt}", force)
+    G = common.trace_graph(loaded, inputs, wrt, quiet=quiet)
+    marks = highlight_marks(G, highlight)
+    with common.Progress(f"drawing {G.number_of_nodes()} nodes", quiet=quiet), common.report_warnings():
+        data = graphviz_ad.render(G, None, fmt, highlight=marks, **options)
+    common.write_output(data, path, force=force)
+    if path is not None:
+        common.status(f"Wrote {path} ({G.number_of_nodes()} nodes, {G.number_of_edges()} edges)", quiet)
+
+
+COMMANDS = [render]
