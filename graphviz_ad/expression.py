@@ -323,7 +323,7 @@ def _compile(text, tree, inputs, name):
     # Traced nodes read their source line through linecache; an entry with mtime None is never evicted.
     lines = [line + "\n" for line in stripped.splitlines()]
     linecache.cache[filename] = (len(stripped), None, lines, filename)
-    fun = namespace[name]
+    fun = namespace.pop(name)
     fun.__doc__ = stripped
     fun.__module__ = __name__
     fun.expression = stripped
