@@ -212,6 +212,9 @@ deg2rad = elementwise("deg2rad",  np.deg2rad,  lambda ans, x: np.full_like(x, np
 rad2deg = elementwise("rad2deg",  np.rad2deg,  lambda ans, x: np.full_like(x, 180 / np.pi, dtype=float), "180/pi")
 radians = elementwise("radians",  np.radians,  lambda ans, x: np.full_like(x, np.pi / 180, dtype=float), "pi/180")
 degrees = elementwise("degrees",  np.degrees,  lambda ans, x: np.full_like(x, 180 / np.pi, dtype=float), "180/pi")
+# np.sinc is a plain function (not a ufunc), routed here through `numpy=`.
+sinc = primitive("sinc", deriv=lambda ans, x: np.where(x == 0, 0.0, (np.cos(np.pi * x) - ans) / np.where(x == 0, 1.0, x)),
+                 formula="(cos(pi*{x}) - sinc({x}))/{x}", numpy=np.sinc)(np.sinc)
 # Piecewise constant: the derivative is 0 wherever it exists, and 0 is the subgradient used at jumps.
 for _name, _ufunc in [("sign", np.sign), ("floor", np.floor), ("ceil", np.ceil), ("rint", np.rint),
                       ("trunc", np.trunc)]:
@@ -391,17 +394,30 @@ def std(x, axis=None, ddof=0, keepdims=False):
 
 
 def _reduction(name, prim):
-    def adapter(a, axis=None, dtype=None, out=None, keepdims=False, ddof=None, **kw):
+    def adapter(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
         _no_out(name, out, kw)
-        if ddof is not None:
-            return prim(a, axis, ddof, keepdims)
-        return prim(a, axis, keepdims) if keepdims else (prim(a, axis) if axis is not None else prim(a))
+        return _reduced(prim, a, axis, keepdims)
     return adapter
 
 
+def _spread(name, prim):
+    """var and std: numpy puts ddof before keepdims."""
+    def adapter(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
+        _no_out(name, out, kw)
+        options = {k: v for k, v in (("ddof", ddof), ("keepdims", keepdims)) if v}
+        return prim(a, axis, **options) if (axis is not None or options) else prim(a)
+    return adapter
+
+
+def _reduced(prim, a, axis=None, keepdims=False):
+    return prim(a, axis, keepdims=True) if keepdims else (prim(a, axis) if axis is not None else prim(a))
+
+
 for _np_fun, _prim in [(np.sum, sum_), (np.mean, mean), (np.prod, prod), (np.max, max_), (np.amax, max_),
-                       (np.min, min_), (np.amin, min_), (np.var, var), (np.std, std)]:
+                       (np.min, min_), (np.amin, min_)]:
     implements(_np_fun)(_reduction(_np_fun.__name__, _prim))
+implements(np.var)(_spread("var", var))
+implements(np.std)(_spread("std", std))
 
 
 @primitive("cumsum", vjp=lambda g, ans, x, axis=None: _cumsum_vjp(g, x, axis), formula="1 (running)",
@@ -454,11 +470,11 @@ def _matmul_vjp(argnum, g, ans, a, b):
     a, b = np.asarray(a), np.asarray(b)
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
-    g2 = g
+    g2 = np.asarray(g)
+    if b.ndim == 1:
+        g2 = g2[..., None]
     if a.ndim == 1:
         g2 = np.expand_dims(g2, -2)
-    if b.ndim == 1:
-        g2 = np.expand_dims(g2, -1)
     if argnum == 0:
         return unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2).reshape(a.shape)
     return unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2).reshape(b.shape)
@@ -537,6 +553,9 @@ def _np_inner(a, b):
            formula=("{y}", "{x}"), expr="outer({x}, {y})")
 def outer(a, b):
     return np.outer(a, b)
+
+
+implements(np.outer)(lambda a, b, out=None: outer(a, b))
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -1100,10 +1119,6 @@ def _np_pad(array, pad_width, mode="constant", **kwargs):
 
 # ---------------------------------------------------------------------------------------------------
 # Statistics built from the reductions above; the nan-functions treat NaN as absent.
-
-def _reduced(prim, a, axis=None, keepdims=False):
-    return prim(a, axis, keepdims) if keepdims else (prim(a, axis) if axis is not None else prim(a))
-
 
 def _nan_filled(a, value):
     return where_(np.isnan(_plain(a)), value, a)

@@ -40,20 +40,19 @@ def to_scalar(fun):
 def numerical_grad(fun, args, argnum, eps=EPS):
     """d fun / d args[argnum] by central differences (fun returns a scalar)."""
     x = args[argnum]
-    base = np.array(x, dtype=float)
-    out = np.zeros_like(base)
-    flat = out.reshape(-1)
+    is_float = np.ndim(x) == 0 and not isinstance(x, np.ndarray)
+    base = np.array(x, dtype=float).ravel()
+    flat = np.zeros(base.size)
     for i in range(base.size):
         steps = []
         for sign in (1.0, -1.0):
-            moved = base.copy().reshape(-1)
+            moved = base.copy()
             moved[i] += sign * eps
-            moved = moved.reshape(base.shape)
             call = list(args)
-            call[argnum] = float(moved) if np.ndim(x) == 0 and not isinstance(x, np.ndarray) else moved
+            call[argnum] = float(moved[0]) if is_float else moved.reshape(np.shape(x))
             steps.append(float(np.reshape(scalarize(fun(*call)), ())))
         flat[i] = (steps[0] - steps[1]) / (2 * eps)
-    return float(out) if np.ndim(x) == 0 and not isinstance(x, np.ndarray) else out
+    return float(flat[0]) if is_float else flat.reshape(np.shape(x))
 
 
 def check_grads(fun, *args, argnum=0, rtol=RTOL, atol=ATOL):
