@@ -251,6 +251,8 @@ class _Checker:
         base = node.value
         while isinstance(base, ast.Subscript):
             base = base.value
+        if not isinstance(base, ast.Name):
+            self.visit(base)   # names what is wrong inside first, e.g. attribute access
         if not isinstance(base, ast.Name) or base.id in CONSTANTS or base.id in FUNCTIONS:
             self.fail(node, "a subscript of anything but an input")
         self.visit(node.value)
