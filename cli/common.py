@@ -92,6 +92,8 @@ def handle_errors(command):
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as e:   # every failure becomes one line; --debug shows where it came from
+            if is_broken_pipe(e):
+                raise            # the reader went away (| head): cli/main.py exits quietly
             if debug:
                 traceback.print_exception(e, file=sys.stderr)
             raise translate(e) from e
@@ -154,6 +156,14 @@ def input_options(command):
              "sample's inputs.")(command)
 
 
+def output_options(command):
+    """-o/--output FILE ('-' for stdout) and --force; see `output_path` and `write_output`."""
+    command = click.option("--force", is_flag=True, help="Overwrite an existing output file.")(command)
+    return click.option("-o", "--output", metavar="FILE",
+                        help="Where to write; '-' for stdout. Default: FUNCTION.FORMAT in the current "
+                             "folder (never overwritten without --force).")(command)
+
+
 def run_options(command):
     """--quiet/-q and --debug."""
     command = click.option("--debug", is_flag=True,
@@ -175,9 +185,13 @@ def load_target(target, expr):
     return graphviz_ad.load_target(expr or target, expr=bool(expr))
 
 
-def load_inputs(target, expr, at, seed):
-    """Load TARGET (or --expr) and parse its --at values: returns (Target, inputs dict). Fast."""
-    loaded = load_target(target, expr)
+def load_inputs(target, expr, at, seed, *, quiet=False):
+    """Load TARGET (or --expr) and parse its --at values: returns (Target, inputs dict)."""
+    if target and not expr:
+        with Progress(f"loading {target}", quiet=quiet):   # importing a user's module can take a while
+            loaded = load_target(target, expr)
+    else:
+        loaded = load_target(target, expr)
     return loaded, graphviz_ad.resolve_inputs(loaded, list(at), random_seed=seed)
 
 
@@ -189,7 +203,7 @@ def trace_graph(loaded, inputs, wrt, *, quiet=False):
 
 def load_graph(target, expr, at, seed, wrt, *, quiet=False):
     """Load TARGET, parse --at values and trace: returns (Graph, Target)."""
-    loaded, inputs = load_inputs(target, expr, at, seed)
+    loaded, inputs = load_inputs(target, expr, at, seed, quiet=quiet)
     return trace_graph(loaded, inputs, wrt, quiet=quiet), loaded
 
 

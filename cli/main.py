@@ -11,6 +11,7 @@ import os
 import sys
 
 import click
+from click.utils import PacifyFlushWrapper
 
 import graphviz_ad
 
@@ -38,7 +39,7 @@ class _App(click.Group):
         except OSError as e:
             if e.errno != errno.EPIPE:   # a reader that went away (| head) is not an error
                 raise
-            sys.stdout = None
+            sys.stdout = PacifyFlushWrapper(sys.stdout)   # as click does: no second error at exit
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
 

@@ -75,11 +75,9 @@ def highlight_marks(G, names):
 @click.command(context_settings={"max_content_width": 100})
 @common.target_options
 @common.input_options
-@click.option("-o", "--output", metavar="FILE",
-              help="Where to write; '-' for stdout. Default: FUNCTION.FORMAT in the current folder.")
+@common.output_options
 @click.option("--format", "format", type=click.Choice(graphviz_ad.FORMATS),
               help="Output format. Default: the -o file's extension, else svg.")
-@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 @click.option("--rankdir", type=click.Choice(RANKDIRS),
               help=f"Layout direction. [default: {OPTIONS['rankdir']}]")
 @click.option("--precision", type=int, metavar="DIGITS",
@@ -98,7 +96,7 @@ def highlight_marks(G, names):
               help=f"Any other drawing option ({', '.join(sorted(OPTIONS))}), e.g. -O vanishing=1e-4.")
 @common.run_options
 @common.handle_errors
-def render(target, expr, at, seed, wrt, output, format, force, rankdir, precision, values, grads,
+def render(target, expr, at, seed, wrt, output, force, format, rankdir, precision, values, grads,
            formulas, labels, legend, theme, budget, highlight, extra, quiet, debug):
     """Trace TARGET at the given inputs and draw its graph of values and gradients.
 
@@ -116,7 +114,7 @@ def render(target, expr, at, seed, wrt, output, format, force, rankdir, precisio
     fmt = output_format(format, output)
     options = drawing_options(rankdir, precision, values, grads, formulas,
                               labels, legend, theme, budget, extra)
-    loaded, inputs = common.load_inputs(target, expr, at, seed)
+    loaded, inputs = common.load_inputs(target, expr, at, seed, quiet=quiet)
     path = common.output_path(output, f"{loaded.name}.{fmt}", force)
     G = common.trace_graph(loaded, inputs, wrt, quiet=quiet)
     marks = highlight_marks(G, highlight)

@@ -597,6 +597,11 @@ def trace_inputs(target, inputs, *, wrt=None, seed=None):
     args, kwargs = call_arguments(target.fun, inputs)
     if wrt is not None and not isinstance(wrt, str):
         wrt = list(wrt) or None
+    for name in [wrt] if isinstance(wrt, str) else wrt or ():
+        if name not in inputs:
+            who = "the expression" if target.kind == "expression" else target.name
+            raise InputError(f"--wrt {name}: {who} has no argument {name!r}; its arguments: "
+                             f"{', '.join(inputs) or 'none'}", name=name)
     try:
         return trace(target.fun, *args, wrt=wrt if wrt is not None else target.wrt, seed=seed, **kwargs)
     except GraphvizAdError:

@@ -178,7 +178,7 @@ def test_wrt(folder):
     data = json_graph("model.py:loss", "--at", "W=eye(2)", "--at", "x=[1, 2]", "--wrt", "x")
     assert data["graph"]["wrt"] == ["x"]
     result = run("render", "model.py:loss", "--at", "W=eye(2)", "--at", "x=[1, 2]", "--wrt", "nope")
-    assert_one_line_error(result, 1, "nope")
+    assert_one_line_error(result, 2, "--wrt nope: loss has no argument 'nope'", "W, x, scale")
 
 
 # ---------------------------------------------------------------------------------------------------

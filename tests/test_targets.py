@@ -425,6 +425,8 @@ def test_keyword_arguments_and_positional_only(tmp_path):
 def test_wrt_and_seed_reach_trace(model):
     G = trace_target(f"{model}:loss", ["W=eye(2)", "x=[0.5, 1]"], wrt=["x"])
     assert G.graph["wrt"] == ["x"]
+    with pytest.raises(InputError, match="--wrt w: loss has no argument 'w'"):
+        trace_target(f"{model}:loss", ["W=eye(2)", "x=[0.5, 1]"], wrt="w")
     G = trace_target("x * 2", ["x=[1, 2]"], expr=True, seed=[1.0, 0.0])
     assert G.graph["seed_rule"] == "given"
     assert G.grad_of("x").tolist() == [2.0, 0.0]
