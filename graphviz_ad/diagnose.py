@@ -249,29 +249,48 @@ def weakest_paths(G, order=None):
         u, v = min(edges, key=lambda e: G.edges[e]["gain"])
         gain = G.edges[u, v]["gain"]
         log10 = best[i] / math.log(10)
+        product = 0.0 if log10 < -320 else math.inf if log10 > 308 else 10 ** log10
         vd = G.nodes[v]
         findings.append(Finding(
             "weakest_path",
             f"weakest path from {_name(G, i)} to the output: {len(edges)} edges, product of gains "
-            f"{_num(10 ** log10 if log10 > -300 else 0.0)}; "
+            f"{_num(product) if 0 < product < math.inf else '10^' + format(log10, '.1f')}; "
             f"{'it loses most' if gain < 1 else 'its smallest gain is'} at {vd['name']} ({vd['op']}, "
             f"gain {_num(gain)})",
             nodes=tuple(path), edges=tuple(edges), source=vd.get("source", ""), code=vd.get("code", ""),
-            figures={"input": _name(G, i), "product": 10 ** log10 if log10 > -300 else 0.0,
+            figures={"input": _name(G, i), "product": product,
                      "log10_product": log10, "length": len(edges), "lossiest_edge": [u, v],
                      "lossiest_gain": gain}))
     return findings
 
 
 def count_paths(G, source, order=None):
-    """The number of paths from `source` to the output (an exact Python int), by DP."""
+    """The number of paths from `source` to the output (an exact Python int), by DP.
+
+    Counts grow exponentially with depth, so a count is dropped as soon as every predecessor of its
+    node has used it: memory stays proportional to the graph's width, not its size.
+    """
     order = topological_order(G) if order is None else order
     out = G.graph["output"]
     count = {out: 1}
-    succ = G._succ
+    waiting = {}   # node -> predecessors that have not read its count yet
+    succ, pred = G._succ, G._pred
     for n in reversed(order):
         if n != out:
-            count[n] = sum(count.get(s, 0) for s in succ[n])
+            total = 0
+            for s in succ[n]:
+                c = count.get(s)
+                if c is None:
+                    continue
+                total += c
+                left = waiting.get(s, len(pred[s])) - 1
+                if left:
+                    waiting[s] = left
+                else:
+                    del count[s]
+                    waiting.pop(s, None)
+            if total:
+                count[n] = total
         if n == source:
             break
     return count.get(source, 0)
@@ -346,7 +365,7 @@ def _gradient_sizes(G, order, vanishing, exploding, vanishing_relative, explodin
         if g is None or i == out or not _finite(g) or i not in strongest:
             continue
         g_rms = _rms(g)
-        strong = math.exp(strongest[i]) * seed_rms if strongest[i] > -math.inf else 0.0
+        strong = math.exp(min(strongest[i], 709.0)) * seed_rms
         figures = {"grad_rms": g_rms, "grad_max": _max_abs(g), "output_rms": out_rms,
                    "strongest_path": strong}
         relative = g_rms / out_rms if out_rms > 0 and math.isfinite(out_rms) else None
@@ -376,8 +395,8 @@ def _saturated(G, saturation, fraction, saturating=SATURATING):
     findings = []
     for n, d in G.nodes(data=True):
         peak = saturating.get(d.get("op"))
-        edge = _operand_edge(G, n)
-        if peak is None or edge is None:
+        edge = _operand_edge(G, n) if peak is not None else None
+        if edge is None:
             continue
         factor = G.edges[edge].get("local_factor")
         if factor is None:
@@ -476,11 +495,17 @@ def gradient_flow(G):
 
 
 def _flow_row(scope, tensor, grads, values):
-    g = np.concatenate([np.ravel(np.asarray(x, dtype=float)) for x in grads])
-    v = np.concatenate([np.ravel(np.asarray(x, dtype=float)) for x in values])
+    g, v = _flat(grads), _flat(values)
     g_rms, v_rms = _rms(g), _rms(v)
     return {"scope": " > ".join(scope) or "-", "tensor": tensor, "size": int(g.size), "grad_rms": g_rms,
             "grad_max": _max_abs(g), "grad_to_value": g_rms / v_rms if v_rms > 0 else math.inf}
+
+
+def _flat(arrays):
+    """Many floats and arrays as one flat float array (scalars gathered without a numpy call each)."""
+    scalars = [x for x in arrays if type(x) is float]
+    rest = [np.ravel(np.asarray(x, dtype=float)) for x in arrays if type(x) is not float]
+    return np.concatenate([np.array(scalars, dtype=float), *rest])
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -511,7 +536,9 @@ def _numeric(v):
 
 def _finite(v):
     """True for None and non-float values too: only a float NaN/Inf counts as non-finite."""
-    return not _numeric(v) or bool(np.all(np.isfinite(v)))
+    if type(v) is float:   # the common case, kept off numpy's slow path for scalars
+        return math.isfinite(v)
+    return not _numeric(v) or bool(np.isfinite(v).all())
 
 
 def _bad(v):

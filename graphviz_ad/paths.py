@@ -2,7 +2,7 @@
 
 "Multiply along a path, add across paths": for a scalar graph the products of the local factors along
 all paths from x to the output sum to d output / dx. Paths are counted by dynamic programming and the
-largest are found best-first (A* with an exact heuristic), so neither needs to enumerate every path;
+largest are found best-first from the DP's exact best completions, so neither needs to enumerate every path;
 the number of paths grows exponentially with depth in a network.
 """
 
@@ -76,14 +76,16 @@ class Paths:
 
     def to_dict(self):
         """Plain JSON-ready data."""
-        return _plain({"wrt": self.wrt, "node": self.node, "count": self.count, "complete": self.complete,
+        count = self.count if self.count < 2**63 else _count_text(self.count)
+        return _plain({"wrt": self.wrt, "node": self.node, "count": count, "complete": self.complete,
                        "gradient": self.gradient, "total": self.total, "note": self.note,
                        "paths": [{"nodes": list(p.nodes), "names": [self.names[n] for n in p.nodes],
                                   "formulas": list(p.formulas), "factors": list(p.factors),
                                   "product": p.product} for p in self.paths]})
 
     def __str__(self):
-        head = f"d out/d {self.wrt}: {self.count} path{'s' * (self.count != 1)}, gradient {_show(self.gradient)}"
+        head = (f"d out/d {self.wrt}: {_count_text(self.count)} path{'s' * (self.count != 1)}, "
+                f"gradient {_show(self.gradient)}")
         lines = [head]
         for k, p in enumerate(self.paths, 1):
             lines.append(f"  {k}. " + " -> ".join(self.names[n] for n in p.nodes))
@@ -92,7 +94,7 @@ class Paths:
         if self.count == 0:
             lines.append("  the output does not depend on it")
         elif not self.complete:
-            lines.append(f"  ... {self.count - len(self.paths)} smaller paths not listed")
+            lines.append(f"  ... {_count_text(self.count - len(self.paths))} smaller paths not listed")
         total = self.total
         if total is not None and self.paths:
             label = "sum over all paths" if self.complete else "sum over the listed paths"
@@ -130,17 +132,18 @@ def paths(G, wrt=None, limit=20):
     node = _input_node(G, wrt)
     order = topological_order(G)
     count = count_paths(G, node, order)
-    best, _ = extreme_paths(G, order, weakest=False)
-    found = _largest(G, node, best, limit) if count else []
+    best, nxt = extreme_paths(G, order, weakest=False)
+    found = _largest(G, node, best, nxt, limit) if count else []
     seed = G.graph.get("seed", 1.0)
     x_value = G.nodes[node]["value"]
     listed, unknown = [], set()
     for nodes in found:
         factors = tuple(_factor(G, u, v) for u, v in zip(nodes[:-1], nodes[1:]))
-        formulas = tuple(G.edges[e].get("formula", "") for e in zip(nodes[:-1], nodes[1:]))
+        formulas = tuple(G._succ[u][v].get("formula", "") for u, v in zip(nodes[:-1], nodes[1:]))
         product = None
         if all(f is not None for f in factors):
-            product = _in_shape_of(functools.reduce(np.multiply, factors, seed), x_value)
+            with np.errstate(over="ignore", under="ignore"):
+                product = _in_shape_of(functools.reduce(np.multiply, factors, seed), x_value)
         else:
             unknown.update(G.nodes[v]["op"] for (u, v), f in zip(zip(nodes[:-1], nodes[1:]), factors) if f is None)
         listed.append(Path(tuple(nodes), factors, formulas, product))
@@ -168,46 +171,55 @@ def _input_node(G, wrt):
     raise GraphvizAdError(f"paths: wrt={wrt!r} is not a differentiated input; the inputs are {names}")
 
 
-def _largest(G, source, best, limit):
+def _largest(G, source, best, nxt, limit):
     """The `limit` paths source -> output with the largest product of gains, best first.
 
-    A* search whose heuristic, `best[n]` (the largest log-product from n to the output), is exact: the
-    first complete path popped is the best, the next the second best, and so on, after expanding only
-    about (path length x out-degree) entries per path. Partial paths are linked lists, so a push is O(1).
+    Best-first search over partial paths whose best completion is known exactly from the DP (`best`,
+    the largest log-product from a node to the output, and `nxt`, the next node on it). A popped
+    partial path is completed along `nxt`, and every edge passed up on the way is pushed as a
+    deviation with its exact best total; so the k-th completed path is the k-th largest, after
+    O(path length x out-degree) work per path. Partial paths are linked lists: a push is O(1).
     """
     out = G.graph["output"]
     if source not in best:
         return []
     tie = itertools.count()
-    heap = [(-best[source], next(tie), 0.0, (source, None))]
+    heap = [(0.0, next(tie), 0.0, (source, None))]
     found = []
     succ = G._succ
     while heap and len(found) < limit:
         _, _, acc, link = heapq.heappop(heap)
         n = link[0]
-        if n == out:
-            nodes = []
-            while link is not None:
-                nodes.append(link[0])
-                link = link[1]
-            found.append(nodes[::-1])
-            continue
-        for s, d in succ[n].items():
-            rest = best.get(s)
-            gain = d.get("gain")
-            if rest is None or gain is None or gain != gain:
-                continue
-            step = math.log(min(gain, 1e308)) if gain > 0 else -math.inf
-            total = acc + step + rest
-            heapq.heappush(heap, (-total if total == total else math.inf, next(tie), acc + step, (s, link)))
+        while n != out:
+            follow, follow_step = nxt[n], 0.0
+            for s, d in succ[n].items():
+                rest = best.get(s)
+                gain = d.get("gain")
+                if rest is None or gain is None or gain != gain:
+                    continue
+                step = math.log(gain) if 0 < gain < math.inf else -math.inf if gain <= 0 else 709.0
+                if s == follow:
+                    follow_step = step
+                else:
+                    heapq.heappush(heap, (-(acc + step + rest), next(tie), acc + step, (s, link)))
+            acc += follow_step
+            link = (follow, link)
+            n = follow
+        nodes = []
+        while link is not None:
+            nodes.append(link[0])
+            link = link[1]
+        found.append(nodes[::-1])
     return found
 
 
 def _factor(G, u, v):
     """The edge's local factor; a full sum or mean to a scalar counts as elementwise (1 or 1/N each)."""
-    factor = G.edges[u, v].get("local_factor")
+    factor = G._succ[u][v].get("local_factor")
+    if factor is not None:
+        return factor
     op, shape = G.nodes[v].get("op"), G.nodes[v].get("shape")
-    if factor is None and op in ("sum", "mean") and shape == () and G.nodes[u].get("grad") is not None:
+    if op in ("sum", "mean") and shape == () and G.nodes[u].get("grad") is not None:
         size = int(np.prod(G.nodes[u]["shape"]))
         return np.full(G.nodes[u]["shape"], 1.0 if op == "sum" else 1.0 / max(size, 1))
     return factor
@@ -217,6 +229,11 @@ def _in_shape_of(product, like):
     """The path's term in the input's shape: summed over the axes broadcasting added."""
     product = unbroadcast(np.asarray(product, dtype=float), np.asarray(like))
     return float(product) if np.ndim(like) == 0 else product
+
+
+def _count_text(n):
+    """Exact below 10^15; beyond, the order of magnitude (Python will not print huge ints by default)."""
+    return str(n) if n < 10**15 else f"about 10^{math.log10(n):.1f}"
 
 
 def _show(x):

@@ -129,3 +129,15 @@ def test_largest_paths_match_brute_force_on_random_gains(seed):
     assert every.total == pytest.approx(G.grad_of("x"), rel=1e-10)
     assert math.prod([2] * 6) == every.count
     assert len({q.nodes for q in every.paths}) == every.count      # distinct paths
+
+
+def test_equal_gains_and_astronomical_counts_stay_fast_and_printable():
+    def doubling(x):
+        for _ in range(300):
+            x = x * 1.0 + x * 1.0          # every gain is 1: ties everywhere
+        return x
+    p = ga.paths(ga.trace(doubling, 0.1), limit=4)
+    assert p.count == 2**300 and len(p.paths) == 4
+    assert all(q.product == 1.0 for q in p.paths)       # each path: factors 1 * 1
+    assert "about 10^90.3 paths" in str(p)
+    assert p.to_dict()["count"] == "about 10^90.3"
