@@ -1,0 +1,265 @@
+"""Graphs inline in Markdown: a fenced ``autodiff-graph`` block becomes the drawing's SVG.
+
+A block holds a TARGET on its first line (``path/to/file.py:function``, ``package.module:function`` or a
+sample's name) and then ``:field: value`` lines, the same fields as the Sphinx directive
+(`graphviz_ad.sphinx`), so a block reads the same in both::
+
+    ```autodiff-graph
+    sigmoid
+    :at: x=2
+    :rankdir: TB
+    :caption: The sigmoid in three stages
+    ```
+
+With Python-Markdown: ``markdown.markdown(text, extensions=["graphviz_ad.markdown_ext"])``. With
+MkDocs, list ``graphviz_ad.markdown_ext`` under ``markdown_extensions:`` in mkdocs.yml. A block that
+cannot be drawn shows its error in the page and logs a warning (on a logger under ``mkdocs``, so
+``mkdocs build --strict`` fails on it).
+
+This module also holds what the Sphinx extension shares: `draw` turns a TARGET and its fields into an
+inline ``<svg>`` through the library's own target loading (`graphviz_ad.targets`) and renderer.
+"""
+
+import html
+import inspect
+import logging
+import os
+import re
+from dataclasses import dataclass
+
+from markdown.extensions import Extension
+from markdown.preprocessors import Preprocessor
+
+from .diagnose import diagnose as run_diagnose
+from .dot import OPTIONS
+from .errors import GraphvizAdError, RenderError
+from .render import render
+from .targets import InputError, TargetError, load_target, resolve_inputs, trace_inputs
+
+# Every field of a graph block (and option of the Sphinx directive), with what it takes.
+FIELDS = {
+    "expr": "a math expression to trace instead of a TARGET, e.g. sin(x**2)",
+    "at": "input values NAME=VALUE, separated by ';' or newlines, as the command line's --at",
+    "seed": "random seed of randn(...) / rand(...) values (default 0)",
+    "wrt": "the arguments to differentiate, separated by commas or spaces",
+    "highlight": "names of nodes to mark, separated by commas or spaces",
+    "diagnose": "mark what the debugger finds (vanishing, exploding, NaN, dead units, ...)",
+    "option": "other drawing options KEY=VALUE, separated by ';', as the command line's -O",
+    "caption": "text under the drawing",
+    "alt": "the text that screen readers say for the drawing",
+    **{name: "drawing option, see graphviz_ad.dot.OPTIONS" for name in OPTIONS},
+}
+_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """A drawn graph, ready to inline: the ``<svg>`` element and what the page around it needs."""
+
+    svg: str            # the <svg> element alone: no XML prolog, with role="img" and aria-label
+    name: str           # the traced function's name
+    caption: str = ""
+    source_file: str = ""   # the file the traced function lives in ("" for an expression)
+
+
+def option_value(text):
+    """A drawing option written as text: None, a bool, an int, a float, else the text itself."""
+    word = text.strip()
+    if word.lower() in ("none", "null"):
+        return None
+    if word.lower() in _WORDS:
+        return _WORDS[word.lower()]
+    for kind in (int, float):
+        try:
+            return kind(word)
+        except ValueError:
+            pass
+    return word
+
+
+def split_list(text, separators=r"[;\n]"):
+    """The non-empty items of a field that lists several values."""
+    return [item.strip() for item in re.split(separators, text or "") if item.strip()]
+
+
+def resolve_file(target, base_dir):
+    """A ``file.py:function`` TARGET with a relative path made relative to `base_dir`."""
+    location, sep, attr = target.rpartition(":")
+    if not sep or not (location.endswith(".py") or "/" in location) or os.path.isabs(location):
+        return target
+    return f"{os.path.normpath(os.path.join(base_dir, location))}:{attr}"
+
+
+def draw(target, fields, *, id_prefix=None, base_dir=None):
+    """Trace a TARGET at the inputs its fields give and draw it as an inline SVG.
+
+    Args:
+        target: TARGET text (``file.py:function``, ``module:function``, a sample's name), or ""
+            when the ``expr`` field gives an expression.
+        fields: field name -> its text (see `FIELDS`); a flag such as ``diagnose`` may be "" or None.
+        id_prefix: prefix of every id in the SVG, so several drawings can share a page.
+        base_dir: the folder a relative ``file.py`` path is read from; default the current one.
+
+    Returns:
+        Drawing.
+
+    Raises:
+        GraphvizAdError: one line saying what is wrong: an unknown field, a bad TARGET, input or
+            option, the user's code raised, or Graphviz failed.
+    """
+    unknown = sorted(set(fields) - set(FIELDS))
+    if unknown:
+        raise RenderError(f"unknown field :{unknown[0]}: (fields: {', '.join(FIELDS)})")
+    target, expr = (target or "").strip(), (fields.get("expr") or "").strip()
+    if bool(target) == bool(expr):
+        raise TargetError("give either a TARGET (file.py:function, module:function or a sample's name) "
+                          "or an :expr:, " + ("not both" if target else "none was given"))
+    loaded = load_target(expr or resolve_file(target, base_dir or os.getcwd()), expr=bool(expr))
+    seed = (fields.get("seed") or "0").strip()
+    if not seed.isdigit():
+        raise InputError(f":seed: {seed!r} is not a whole number >= 0")
+    inputs = resolve_inputs(loaded, split_list(fields.get("at")), random_seed=int(seed))
+    G = trace_inputs(loaded, inputs, wrt=split_list(fields.get("wrt"), r"[,\s]+") or None)
+    options = {k: option_value(fields[k]) for k in OPTIONS if k in fields}
+    for item in split_list(fields.get("option")):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise RenderError(f":option: {item!r}: expected KEY=VALUE, e.g. vanishing=1e-4")
+        options[key.strip()] = option_value(value)
+    marks = highlight(G, split_list(fields.get("highlight"), r"[,\s]+"), _flag(fields, "diagnose"))
+    svg = render(G, highlight=marks, id_prefix=id_prefix, **options).decode("utf-8")
+    alt = (fields.get("alt") or "").strip() or " ".join(
+        f"Computation graph of {loaded.name}: {loaded.description}".split()).rstrip(": ")
+    return Drawing(svg=inline_svg(svg, alt), name=loaded.name, caption=(fields.get("caption") or "").strip(),
+                   source_file=_source_file(loaded))
+
+
+def highlight(G, names, with_diagnose=False):
+    """The renderer's highlight: the debugger's marks if asked, and the mark 'highlight' on named nodes."""
+    if not names and not with_diagnose:
+        return None
+    report = run_diagnose(G) if with_diagnose else None
+    nodes = dict(report.nodes) if report else {}
+    edges = dict(report.edges) if report else {}
+    for name in names:
+        found = [n for n, data in G.nodes(data=True) if data.get("name") == name]
+        if not found:
+            known = sorted({data["name"] for _, data in G.nodes(data=True)})
+            raise InputError(f":highlight: no node is called {name!r}; names: {', '.join(known)}", name=name)
+        nodes.update({n: "highlight" for n in found})
+    return {"nodes": nodes, "edges": edges}
+
+
+def inline_svg(svg, alt):
+    """Graphviz's SVG document as an element for HTML: no XML prolog, labelled for screen readers."""
+    start = svg.find("<svg")
+    if start < 0:
+        raise RenderError("Graphviz returned no <svg> element")
+    return f'<svg role="img" aria-label="{html.escape(alt)}"' + svg[start + len("<svg"):].rstrip()
+
+
+def _flag(fields, name):
+    if name not in fields:
+        return False
+    text = (fields[name] or "").strip().lower()
+    if text and text not in _WORDS:
+        raise RenderError(f":{name}: takes no value, or yes / no (got {fields[name]!r})")
+    return _WORDS.get(text, True)
+
+
+def _source_file(loaded):
+    if loaded.kind == "expression":
+        return ""
+    try:
+        return inspect.getsourcefile(loaded.fun) or ""
+    except TypeError:
+        return ""
+
+
+# ---------------------------------------------------------------------------------------------------
+# Python-Markdown.
+
+_BLOCK = re.compile(r"^(?P<fence>`{3,}|~{3,})[ \t]*\{?\.?autodiff-graph\}?[ \t]*\n(?P<body>.*?)\n?"
+                    r"^(?P=fence)[ \t]*$", re.MULTILINE | re.DOTALL)
+_FIELD = re.compile(r"^:(?P<name>[\w-]+):(?:\s+(?P<value>.*))?$")
+log = logging.getLogger("mkdocs.extensions.graphviz_ad")
+
+
+def parse_block(body):
+    """(TARGET, fields) of a block's text: the TARGET line, then ``:field: value`` lines.
+
+    A line that is neither continues the field above it (``:at:`` may list one input a line).
+    """
+    target, fields, last = "", {}, None
+    for line in body.splitlines():
+        match = _FIELD.match(line.strip())
+        if match:
+            last = match["name"]
+            fields[last] = match["value"] or ""
+        elif not line.strip():
+            continue
+        elif last is not None:
+            fields[last] += "\n" + line.strip()
+        elif target:
+            raise TargetError(f"a block has one TARGET line; {line.strip()!r} follows {target!r} "
+                              "(fields are written :name: value)")
+        else:
+            target = line.strip()
+    return target, fields
+
+
+class GraphBlocks(Preprocessor):
+    """Replaces each ``autodiff-graph`` fence by the drawing, before fenced code blocks are read."""
+
+    def __init__(self, md, extension):
+        super().__init__(md)
+        self.extension = extension
+
+    def run(self, lines):
+        text = "\n".join(lines)
+        return _BLOCK.sub(self.replace, text).split("\n")
+
+    def replace(self, match):
+        self.extension.count += 1
+        prefix = f"{self.extension.getConfig('id_prefix')}{self.extension.count}-"
+        try:
+            target, fields = parse_block(match["body"])
+            drawing = draw(target, fields, id_prefix=prefix, base_dir=self.extension.getConfig("base_dir") or None)
+        except GraphvizAdError as e:
+            message = " ".join(str(e).split())
+            log.warning("autodiff-graph: %s", message)
+            return "\n\n" + self.md.htmlStash.store(
+                f'<pre class="autodiff-graph-error">autodiff-graph: {html.escape(message)}</pre>') + "\n\n"
+        return "\n\n" + self.md.htmlStash.store(figure_html(drawing)) + "\n\n"
+
+
+def figure_html(drawing):
+    """The drawing in a scrolling ``<figure>``, with its caption."""
+    caption = f"<figcaption>{html.escape(drawing.caption)}</figcaption>" if drawing.caption else ""
+    return (f'<figure class="autodiff-graph"><div style="overflow-x: auto">{drawing.svg}</div>'
+            f"{caption}</figure>")
+
+
+class AutodiffGraphExtension(Extension):
+    """The ``autodiff-graph`` fenced block. Config: ``id_prefix`` (default "adg-"), ``base_dir``."""
+
+    def __init__(self, **kwargs):
+        self.config = {
+            "id_prefix": ["adg-", "start of every SVG id; the block's number on the page follows"],
+            "base_dir": ["", "folder that relative file.py targets are read from (default: the current one)"],
+        }
+        self.count = 0
+        super().__init__(**kwargs)
+
+    def extendMarkdown(self, md):
+        md.registerExtension(self)
+        # After whitespace normalisation (30), before fenced code blocks (25) would take the fence.
+        md.preprocessors.register(GraphBlocks(md, self), "autodiff_graph", 28)
+
+    def reset(self):
+        self.count = 0
+
+
+def makeExtension(**kwargs):
+    """Entry point Python-Markdown and MkDocs call for ``graphviz_ad.markdown_ext``."""
+    return AutodiffGraphExtension(**kwargs)
