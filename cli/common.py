@@ -25,6 +25,7 @@ stderr starting ``Error:``; when the user's own code raised, its own traceback l
 ``--debug`` prints the full traceback instead.
 """
 
+import contextlib
 import errno
 import functools
 import os
@@ -185,10 +186,16 @@ def load_target(target, expr):
     return graphviz_ad.load_target(expr or target, expr=bool(expr))
 
 
+def user_code():
+    """While the user's code runs, its print() goes to stderr: stdout carries only the output."""
+    return contextlib.redirect_stdout(sys.stderr)
+
+
 def load_inputs(target, expr, at, seed, *, quiet=False):
     """Load TARGET (or --expr) and parse its --at values: returns (Target, inputs dict)."""
     if target and not expr:
-        with Progress(f"loading {target}", quiet=quiet):   # importing a user's module can take a while
+        # importing a user's module can take a while, and may print
+        with Progress(f"loading {target}", quiet=quiet), user_code():
             loaded = load_target(target, expr)
     else:
         loaded = load_target(target, expr)
@@ -197,7 +204,7 @@ def load_inputs(target, expr, at, seed, *, quiet=False):
 
 def trace_graph(loaded, inputs, wrt, *, quiet=False):
     """Trace a loaded target, with progress on stderr past a second and warnings as ``Warning:`` lines."""
-    with Progress(f"tracing {loaded.name}", quiet=quiet), report_warnings():
+    with Progress(f"tracing {loaded.name}", quiet=quiet), report_warnings(), user_code():
         return trace_inputs(loaded, inputs, wrt=list(wrt) or None)
 
 
@@ -325,16 +332,21 @@ def write_output(data, path, *, force=False):
         raise RuntimeProblem(f"{path} already exists; use --force to overwrite it")
     folder = os.path.dirname(os.path.abspath(path))
     temp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)   # umask applies, as for open()
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)   # umask applies, as for open()
+    except OSError as e:
+        raise RuntimeProblem(f"cannot write {path}: {e.strerror or e}") from e
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(temp)
         except OSError:
             pass
+        if isinstance(e, OSError):
+            raise RuntimeProblem(f"cannot write {path}: {e.strerror or e}") from e
         raise
 
 

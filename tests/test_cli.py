@@ -50,6 +50,11 @@ def slow(x):
 
 def ignores_x(x, y):
     return y * 2
+
+
+def chatty(x):
+    print("hello from chatty")
+    return x * 2
 """
 
 
@@ -191,6 +196,13 @@ def test_stdout_gets_only_the_output(folder):
     assert result.stderr == ""
     ET.fromstring(result.stdout_bytes)
     assert files(folder) == ["model.py"]
+
+
+def test_users_prints_go_to_stderr(folder):
+    result = run("render", "model.py:chatty", "--at", "x=1", "-o", "-", "--format", "dot")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("digraph") and "hello" not in result.stdout
+    assert result.stderr == "hello from chatty\n"
 
 
 def test_output_is_deterministic(folder):
@@ -412,7 +424,7 @@ def test_failed_write_leaves_nothing_behind(folder, monkeypatch):
         raise PermissionError(13, "Permission denied", dst)
     monkeypatch.setattr(common.os, "replace", refuse)
     result = run("render", "sigmoid")
-    assert_one_line_error(result, 1, "sigmoid.svg", "Permission denied")
+    assert_one_line_error(result, 1, "cannot write sigmoid.svg: Permission denied")
     assert files(folder) == ["model.py"]
 
 
