@@ -15,7 +15,7 @@ from click.utils import PacifyFlushWrapper
 
 import graphviz_ad
 
-COMMAND_MODULES = ["render_cmd", "samples_cmd"]
+COMMAND_MODULES = ["render_cmd", "samples_cmd", "debug"]
 
 
 class _App(click.Group):

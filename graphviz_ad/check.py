@@ -113,7 +113,7 @@ class CheckReport(Report):
         return "\n".join(lines)
 
 
-def check(fun, *args, wrt=None, eps=1e-6, rtol=1e-5, atol=1e-7, max_elements=100, seed=0, **kwargs):
+def check(fun, *args, wrt=None, eps=1e-6, rtol=1e-5, atol=1e-7, max_elements=100, random_seed=0, **kwargs):
     """Compare reverse mode with central finite differences, for every input and every user primitive.
 
     The whole-function check differentiates `sum(seed * fun(...))` (the scalar output itself, usually)
@@ -129,7 +129,7 @@ def check(fun, *args, wrt=None, eps=1e-6, rtol=1e-5, atol=1e-7, max_elements=100
         rtol, atol: a check passes when max|ad - fd| <= atol + rtol * max(|ad|, |fd|) plus the
             finite differences' own rounding error.
         max_elements: check at most this many elements per array operand (a seeded random subset).
-        seed: seeds the random cotangents and subsets.
+        random_seed: seeds the random cotangents and subsets.
 
     Returns:
         CheckReport: `ok`, the per-input and per-primitive results, and "wrong_derivative" findings.
@@ -140,7 +140,7 @@ def check(fun, *args, wrt=None, eps=1e-6, rtol=1e-5, atol=1e-7, max_elements=100
     if not (eps > 0 and rtol >= 0 and atol >= 0) or not isinstance(max_elements, int) or max_elements < 1:
         raise GraphvizAdError("check: eps must be > 0, rtol and atol >= 0, max_elements a positive integer")
     G = trace(fun, *args, wrt=wrt, **kwargs)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_seed)
     bound = inspect.signature(fun).bind(*args, **kwargs)
     bound.apply_defaults()
     leaves = {}

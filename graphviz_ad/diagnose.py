@@ -318,10 +318,12 @@ def nan_origins(G, order=None, limit=10):
         d = nodes[n]
         operands = ", ".join(f"{nodes[p]['name']}={_brief(nodes[p]['value'])}" for p in pred[n])
         why = f" from finite operands ({operands})" if operands else " (an argument)"
+        counts = _counts(v)
+        share = f"{counts['nan'] + counts['inf']} of {counts['elements']} elements" if np.ndim(v) else "it"
         findings.append(Finding(
-            "nan", f"{d['name']} = {d['op']}(...) is the first {_bad(v)} value{why}",
+            "nan", f"{d['op']} makes the first {_bad(v)}: {d['name']} ({share}){why}",
             nodes=(n,), edges=tuple((p, n) for p in pred[n]), source=d.get("source", ""),
-            code=d.get("code", ""), figures={"in": "value", "op": d["op"], **_counts(v)}))
+            code=d.get("code", ""), figures={"in": "value", "op": d["op"], **counts}))
         if len(findings) >= limit:
             break
     seeded = len(findings)
@@ -345,7 +347,7 @@ def nan_origins(G, order=None, limit=10):
             findings.append(Finding(
                 "nan", f"the gradient turns {_bad(flow)} through {d['op']} ({e.get('formula') or 'VJP'}): "
                 f"finite at {d['name']}, {_bad(flow)} into {nodes[p]['name']}{note}",
-                nodes=(n, p), edges=((p, n),), source=d.get("source", ""), code=d.get("code", ""),
+                nodes=(n,), edges=((p, n),), source=d.get("source", ""), code=d.get("code", ""),
                 figures={"in": "grad", "op": d["op"], **_counts(flow)}))
     return findings
 
