@@ -220,6 +220,17 @@ for _name, _ufunc in [("sign", np.sign), ("floor", np.floor), ("ceil", np.ceil),
                       ("trunc", np.trunc)]:
     elementwise(_name, _ufunc, lambda ans, x: np.zeros_like(x, dtype=float), "0")
 
+@primitive("round", deriv=lambda ans, x, decimals=0: np.zeros_like(x, dtype=float), formula="0",
+           expr="round({x})")
+def round_(x, decimals=0):
+    return np.round(x, decimals)
+
+
+for _fn in (np.round, getattr(np, "around", np.round)):
+    implements(_fn)(lambda a, decimals=0, out=None: round_(a, decimals) if out is None
+                    else _no_out("round", out, {}))
+
+
 # ---------------------------------------------------------------------------------------------------
 # Elementwise, two arguments.          d ans / d x                      d ans / d y
 
@@ -541,6 +552,9 @@ def _np_dot(a, b, out=None):
 def _np_matmul(a, b, out=None, **kw):
     _no_out("matmul", out, kw)
     return matmul(a, b)
+
+
+implements(np.vdot)(lambda a, b: dot(reshape(a, (-1,)), reshape(b, (-1,))))
 
 
 @implements(np.inner)
@@ -1230,7 +1244,16 @@ def _unsupported(name, what):
 conjugate = elementwise("conjugate", np.conjugate, lambda ans, x: np.ones_like(ans, dtype=float), "1",
                         display="conj")
 implements(np.real)(lambda val: val)
+implements(np.copy)(lambda a, order="K", subok=False: a)   # traced values are never written in place
 implements(np.real_if_close)(lambda a, tol=100: a)
+
+
+@implements(np.full_like)
+def _np_full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, **kw):
+    shape = np.shape(a) if shape is None else shape
+    if type(fill_value) is Traced:
+        return broadcast_to(fill_value, shape)
+    return np.full_like(np.empty(np.shape(a), dtype=np.result_type(_plain(a))), fill_value, dtype, shape=shape)
 
 
 @primitive("nan_to_num", deriv=lambda ans, x, nan=0.0, posinf=None, neginf=None:
@@ -1256,7 +1279,7 @@ def _np_linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, 
 
 
 # ---------------------------------------------------------------------------------------------------
-# Linear algebra: matrices in the last two axes, any leading (batch) axes.
+# numpy.linalg: matrices in the last two axes, any leading (batch) axes.
 
 def _T(a):
     return np.swapaxes(a, -1, -2)
@@ -1412,6 +1435,17 @@ def _np_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
 implements(np.linalg.svdvals)(lambda x, /: singular_values(x))
 
 
+@implements(np.linalg.pinv)
+def _np_pinv(a, rcond=None, hermitian=False, *, rtol=None):
+    u, s, vh = svd_u(a), singular_values(a), svd_vh(a)
+    sv = np.asarray(_plain(s))
+    tol = rcond if rcond is not None else rtol if rtol is not None else max(np.shape(a)[-2:]) * np.finfo(float).eps
+    kept = sv > tol * np.max(sv, axis=-1, keepdims=True)
+    inverse = where_(kept, divide(1.0, where_(kept, s, 1.0)), 0.0)
+    return matmul(multiply(swapaxes(vh, -1, -2), getitem(inverse, (Ellipsis, None, slice(None)))),
+                  swapaxes(u, -1, -2))
+
+
 @implements(np.linalg.matrix_power)
 def _np_matrix_power(a, n):
     base = inv(a) if n < 0 else a
@@ -1464,6 +1498,140 @@ def _matrix_norm(x, ord, axes):
         sums = sum_(absolute(x), cols)
         return (max_ if ord == np.inf else min_)(sums, rows - (rows > cols))
     raise ValueError(f"invalid norm order {ord!r} for matrices")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Numerical recipes built from the rows above: interpolation, integration, convolution, covariance.
+
+@implements(np.interp)
+def _np_interp(x, xp, fp, left=None, right=None, period=None):
+    if period is not None:
+        _unsupported("interp", "period=")
+    xv, xpv = np.asarray(_plain(x)), np.asarray(_plain(xp))
+    n = xpv.shape[0]
+    i = np.clip(np.searchsorted(xpv, xv, side="right"), 1, n - 1)
+    x0, x1, f0, f1 = getitem(xp, i - 1), getitem(xp, i), getitem(fp, i - 1), getitem(fp, i)
+    out = add(f0, multiply(divide(subtract(x, x0), subtract(x1, x0)), subtract(f1, f0)))
+    out = where_(xv < xpv[0], getitem(fp, 0) if left is None else left, out)
+    return where_(xv > xpv[-1], getitem(fp, n - 1) if right is None else right, out)
+
+
+@implements(np.trapezoid)
+def _np_trapezoid(y, x=None, dx=1.0, axis=-1):
+    axis = axis % np.ndim(y)
+    n = np.shape(y)[axis]
+    widths = dx if x is None else _np_diff(x, axis=-1 if np.ndim(x) == 1 else axis)
+    if x is not None and np.ndim(x) == 1 and np.ndim(y) > 1:
+        widths = reshape(widths, [-1 if i == axis else 1 for i in range(np.ndim(y))])
+    heights = add(getitem(y, _axis_index(axis, np.ndim(y), slice(1, n))),
+                  getitem(y, _axis_index(axis, np.ndim(y), slice(0, n - 1))))
+    return sum_(multiply(widths, heights), axis) / 2.0
+
+
+def _convolve(a, v, mode):
+    n, m = np.shape(a)[0], np.shape(v)[0]
+    if m > n:     # convolution commutes; numpy's 'same' and 'valid' follow the longer input
+        a, v, n, m = v, a, m, n
+    j = np.arange(n + m - 1)[:, None] - np.arange(n)[None, :]
+    inside = (j >= 0) & (j < m)
+    band = where_(inside, getitem(v, np.clip(j, 0, m - 1)), 0.0)   # band[k, i] = v[k - i]
+    full = matmul(band, a)
+    if mode == "full":
+        return full
+    if mode == "same":
+        start = (m - 1) // 2
+        return getitem(full, slice(start, start + n))
+    if mode == "valid":
+        return getitem(full, slice(m - 1, n))
+    raise ValueError(f"mode must be one of 'full', 'same' or 'valid', not {mode!r}")
+
+
+implements(np.convolve)(lambda a, v, mode="full": _convolve(a, v, mode))
+implements(np.correlate)(lambda a, v, mode="valid": _correlate(a, v, mode))
+
+
+def _correlate(a, v, mode):
+    if np.shape(v)[0] > np.shape(a)[0]:    # numpy swaps the inputs and reverses the result
+        return _np_flip(_convolve(v, _np_flip(a), mode))
+    return _convolve(a, _np_flip(v), mode)
+
+
+@implements(np.cov)
+def _np_cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *, dtype=None):
+    if fweights is not None or aweights is not None:
+        _unsupported("cov", "fweights= or aweights=")
+    rows = [_at_least(v, 2) if rowvar else transpose(_at_least(v, 2)) for v in (m, y) if v is not None]
+    if not rowvar:
+        rows = [r if np.ndim(v) > 1 else transpose(r) for r, v in zip(rows, (m, y))]
+    X = rows[0] if len(rows) == 1 else concatenate(*rows, axis=0)
+    ddof = (0 if bias else 1) if ddof is None else ddof
+    centred = subtract(X, mean(X, 1, keepdims=True))
+    c = divide(matmul(centred, transpose(centred)), np.shape(X)[1] - ddof)
+    return reshape(c, ()) if np.shape(c) == (1, 1) and np.ndim(m) == 1 and y is None else c
+
+
+@implements(np.corrcoef)
+def _np_corrcoef(x, y=None, rowvar=True, *, dtype=None):
+    c = _np_cov(x, y, rowvar)
+    if np.ndim(c) == 0:
+        return divide(c, c)
+    scale = sqrt(diagonal(c))
+    return divide(divide(c, reshape(scale, (-1, 1))), reshape(scale, (1, -1)))
+
+
+@implements(np.meshgrid)
+def _np_meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
+    n = len(xi)
+    shapes = [[1] * n for _ in xi]
+    for i, s in enumerate(shapes):
+        s[i] = -1
+    if indexing == "xy" and n > 1:
+        shapes[0][:2], shapes[1][:2] = [1, -1], [-1, 1]
+    out = [reshape(x, tuple(s)) for x, s in zip(xi, shapes)]
+    if sparse:
+        return tuple(out)
+    return _np_broadcast_arrays(*out)
+
+
+# ---------------------------------------------------------------------------------------------------
+# numpy 2's array-API spellings of the functions above.
+
+implements(np.matrix_transpose, np.linalg.matrix_transpose)(lambda x, /: swapaxes(x, -1, -2))
+implements(np.vecdot, np.linalg.vecdot)(lambda x1, x2, /, *, axis=-1, **kw: sum_(multiply(x1, x2), axis))
+if hasattr(np, "matvec"):
+    implements(np.matvec)(lambda x1, x2, /, **kw: getitem(matmul(x1, getitem(x2, (Ellipsis, None))), (Ellipsis, 0)))
+    implements(np.vecmat)(lambda x1, x2, /, **kw: getitem(matmul(getitem(x1, (Ellipsis, None, slice(None))), x2),
+                                                          (Ellipsis, 0, slice(None))))
+implements(np.linalg.outer)(lambda x1, x2, /: outer(x1, x2))
+implements(np.linalg.cross)(lambda x1, x2, /, *, axis=-1: _np_cross(x1, x2, axis=axis))
+implements(np.linalg.diagonal)(lambda x, /, *, offset=0: diagonal(x, offset, -2, -1))
+implements(np.linalg.trace)(lambda x, /, *, offset=0, dtype=None: sum_(diagonal(x, offset, -2, -1), -1))
+implements(np.linalg.tensordot)(lambda x1, x2, /, *, axes=2: _np_tensordot(x1, x2, axes))
+implements(np.linalg.matmul)(lambda x1, x2, /: matmul(x1, x2))
+implements(np.astype)(lambda x, dtype, /, *, copy=True, device=None: astype(x, dtype))
+
+
+@implements(np.cumulative_sum)
+def _np_cumulative_sum(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+    _no_out("cumulative_sum", out, {})
+    summed = cumsum(x, axis if axis is not None or np.ndim(x) > 1 else 0)
+    if not include_initial:
+        return summed
+    shape = list(np.shape(summed))
+    shape[axis if axis is not None else 0] = 1
+    return concatenate(np.zeros(shape), summed, axis=axis if axis is not None else 0)
+
+
+@implements(np.linalg.vector_norm)
+def _np_vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
+    if axis is None:
+        out = _vector_norm(reshape(x, (-1,)), ord, 0)
+        return reshape(out, (1,) * np.ndim(x)) if keepdims else out
+    return _np_norm(x, ord, axis if isinstance(axis, int) else tuple(axis), keepdims) if np.ndim(axis) == 0 \
+        or len(axis) == 1 else _np_norm(x, None, tuple(axis), keepdims)
+
+
+implements(np.linalg.matrix_norm)(lambda x, /, *, keepdims=False, ord="fro": _np_norm(x, ord, (-2, -1), keepdims))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1560,11 +1728,13 @@ _PLAIN_UFUNCS = {np.greater, np.greater_equal, np.less, np.less_equal, np.equal,
 _PLAIN_FUNCTIONS = {np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort, np.nonzero,
                     np.result_type, np.isclose, np.allclose, np.array_equal, np.count_nonzero,
                     np.all, np.any, np.isnan, np.isfinite, np.isinf, np.zeros_like, np.ones_like,
-                    np.empty_like, np.full_like, np.iscomplexobj, np.isrealobj, np.searchsorted,
+                    np.empty_like, np.iscomplexobj, np.isrealobj, np.searchsorted,
                     np.unique, np.argwhere, np.flatnonzero, np.argpartition, np.imag,
                     np.angle, np.iscomplex, np.isreal, np.isneginf, np.isposinf, np.digitize, np.histogram}
 _REDUCE = {np.add: "sum", np.maximum: "max", np.minimum: "min", np.multiply: "prod"}
-_HINTS = {"array": "np.stack([...])", "asarray": "the traced value itself", "matrix": "np.stack"}
+_HINTS = {"array": "np.stack([...])", "asarray": "the traced value itself", "matrix": "np.stack",
+          "copyto": "np.broadcast_to(value, shape) (np.full and np.full_like of a plain array with a traced "
+                    "fill value write it in place)"}
 
 
 def call_ufunc(ufunc, method, inputs, kwargs):
@@ -1575,6 +1745,8 @@ def call_ufunc(ufunc, method, inputs, kwargs):
         return FUNCTIONS[getattr(np, _REDUCE[ufunc])](*inputs, **kwargs)
     if method == "accumulate" and ufunc is np.add:
         return cumsum(inputs[0], kwargs.get("axis", 0))
+    if method == "__call__" and ufunc in FUNCTIONS:   # ufuncs with an adapter (np.vecdot, np.matvec)
+        return FUNCTIONS[ufunc](*inputs, **kwargs)
     prim = UFUNCS.get(ufunc)
     if prim is None or method != "__call__":
         what = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")

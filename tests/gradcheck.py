@@ -56,7 +56,8 @@ def numerical_grad(fun, args, argnum, eps=EPS):
 
 
 def check_grads(fun, *args, argnum=0, rtol=RTOL, atol=ATOL):
-    """Assert that graphviz_ad.grad of `to_scalar(fun)` matches central differences.
+    """Assert that graphviz_ad's gradient of `to_scalar(fun)` matches central differences (and that
+    the traced forward value matches numpy's).
 
     Args:
         fun: the function to check (its output is scalarized).
@@ -68,7 +69,9 @@ def check_grads(fun, *args, argnum=0, rtol=RTOL, atol=ATOL):
     """
     argnums = argnum if isinstance(argnum, tuple) else (argnum,)
     scalar_fun = to_scalar(fun)
-    analytic = graphviz_ad.grad(scalar_fun, argnums)(*args)
+    value, analytic = graphviz_ad.value_and_grad(scalar_fun, argnums)(*args)
+    np.testing.assert_allclose(value, scalar_fun(*args), rtol=1e-10, atol=1e-12,
+                               err_msg="the traced forward value differs from numpy's")
     for k, got in zip(argnums, analytic):
         want = numerical_grad(scalar_fun, args, k)
         assert np.shape(got) == np.shape(args[k]), (np.shape(got), np.shape(args[k]))

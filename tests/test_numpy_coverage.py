@@ -546,6 +546,34 @@ case("numpy_cross_entropy[labels]", lambda x: graphviz_ad.cross_entropy(x, np.ar
 case("numpy_cross_entropy[probabilities]", lambda x, p: graphviz_ad.cross_entropy(x, p), R(3, 4),
      graphviz_ad.softmax(R(3, 4)), argnum=(0, 1))
 case("numpy_mse", graphviz_ad.mse, R(3, 4), R(3, 4), argnum=(0, 1))
+case("numpy_round", lambda x: np.round(x, 1) + np.around(x) + x, R(3))
+case("numpy_copy", lambda x: np.copy(x) * 2.0, R(3))
+case("numpy_full_like[traced fill]", lambda x: np.full_like(x, x[1]) * x, R(3))
+case("numpy_vdot", np.vdot, R(2, 3), R(2, 3), argnum=(0, 1))
+case("numpy_interp", lambda x, fp: np.interp(x, np.array([0.0, 1.0, 2.5, 4.0]), fp),
+     np.array([-0.5, 0.3, 1.7, 3.2, 4.5]), R(4), argnum=(0, 1))
+case("numpy_trapezoid", lambda y, x: np.trapezoid(y, x), R(5), np.cumsum(U(0.5, 1.0, 5)), argnum=(0, 1))
+case("numpy_trapezoid[2d-dx]", lambda y: np.trapezoid(y, dx=0.5, axis=0), R(4, 3))
+for mode in ["full", "same", "valid"]:
+    for n, m in [(5, 3), (3, 5), (4, 4)]:
+        case(f"numpy_convolve[{mode}-{n}-{m}]", lambda a, v, md=mode: np.convolve(a, v, md), R(n), R(m),
+             argnum=(0, 1))
+        case(f"numpy_correlate[{mode}-{n}-{m}]", lambda a, v, md=mode: np.correlate(a, v, md), R(n), R(m),
+             argnum=(0, 1))
+case("numpy_cov", np.cov, R(3, 5))
+case("numpy_cov[rowvar=False-bias]", lambda x: np.cov(x, rowvar=False, bias=True), R(5, 3))
+case("numpy_cov[1d-y]", lambda x, y: np.cov(x, y), R(5), R(5), argnum=(0, 1))
+case("numpy_corrcoef", np.corrcoef, R(3, 5))
+case("numpy_meshgrid", lambda x, y: np.meshgrid(x, y), R(3), R(2), argnum=(0, 1))
+case("numpy_meshgrid[ij-sparse]", lambda x, y: np.meshgrid(x, y, indexing="ij", sparse=True), R(3), R(2),
+     argnum=(0, 1))
+case("numpy_pinv[tall]", np.linalg.pinv, R(4, 3))
+case("numpy_pinv[wide-batch]", np.linalg.pinv, R(2, 2, 3))
+case("numpy_array_api", lambda x, y: (np.linalg.vector_norm(x) + np.linalg.matrix_norm(x, ord="nuc")
+                                      + np.sum(np.vecdot(x, y)) + np.linalg.trace(np.matrix_transpose(x) @ y)
+                                      + np.sum(np.cumulative_sum(x, axis=1, include_initial=True))
+                                      + np.sum(np.matvec(x, y[0]) * np.vecmat(y[1], x))),
+     R(3, 3), R(3, 3), argnum=(0, 1))
 
 
 @pytest.mark.parametrize("fun, args, argnum", CASES)

@@ -49,7 +49,7 @@ UNARY = {
     "arctan": (-3, 3), "sinh": (-2, 2), "cosh": (-2, 2), "tanh": (-2, 2), "arcsinh": (-2, 2),
     "arccosh": (1.2, 3), "arctanh": (-0.9, 0.9), "deg2rad": (-2, 2), "rad2deg": (-2, 2), "radians": (-2, 2),
     "degrees": (-2, 2), "sinc": (0.1, 2.5), "sign": (0.2, 2), "floor": (0.1, 0.9), "ceil": (0.1, 0.9),
-    "rint": (0.1, 0.4), "trunc": (0.1, 0.9), "conjugate": (-2, 2), "nan_to_num": (-2, 2),
+    "rint": (0.1, 0.4), "round": (0.1, 0.4), "trunc": (0.1, 0.9), "conjugate": (-2, 2), "nan_to_num": (-2, 2),
     "sigmoid": (-3, 3), "relu": (0.1, 2), "softplus": (-3, 3),
 }
 BINARY = {
