@@ -289,7 +289,7 @@ class Progress:
         if self.shown:
             elapsed = time.monotonic() - self.start
             status = "done" if exc_type is None else "failed"
-            prefix = "\r" if self._tty() else ""
+            prefix = "\r\x1b[K" if self._tty() else ""   # on a terminal, replace the running line
             self._write(f"{prefix}{self.label}: {status} in {elapsed:.1f}s\n")
         return False
 

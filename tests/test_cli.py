@@ -276,6 +276,18 @@ def test_progress_helper(capsys):
         pass
     assert stream.getvalue() == ""
 
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+    stream = Terminal()
+    with pytest.raises(KeyError):
+        with common.Progress("drawing", after=0.05, stream=stream):
+            time.sleep(0.3)
+            raise KeyError("x")
+    text = stream.getvalue()
+    assert text.startswith("\rdrawing... 0.") and "s\r" in text   # redrawn in place with the elapsed time
+    assert text.endswith("\r\x1b[Kdrawing: failed in 0.3s\n") or text.endswith("\r\x1b[Kdrawing: failed in 0.4s\n")
+
 
 def test_warnings_are_one_line_each(folder):
     result = run("render", "model.py:ignores_x", "--at", "x=1", "--at", "y=2", "-o", "-", "--format", "dot")
