@@ -11,8 +11,8 @@ the output, so anything that enumerated paths would never finish. Measured, each
 - weakest path: the log-space DP (`extreme_paths`) that `diagnose` runs for every input at once;
 - path count: the exact path-count DP (`count_paths`);
 - largest paths: `paths(G, limit=20)`, the count plus the 20 largest paths by best-first search.
-  Its cost is bound by what it lists: 20 paths of about 3,500 nodes each is 70,000 path entries,
-  several times the graph's edges, each with its factor and formula;
+  Its cost is bound by what it lists: each of the 20 paths runs through about a third of the nodes,
+  so the listing (every entry with its factor and formula) is several times the graph's size;
 - diagnose: the whole of `diagnose(G)` (NaN scan, gradient sizes, weakest paths, saturation, ReLUs,
   gradient-flow table).
 

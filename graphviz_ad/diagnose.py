@@ -433,15 +433,15 @@ def _dead(G, dead_fraction):
             dead_units = np.all(zero.reshape(-1, zero.shape[-1]), axis=0)
             units, dead = dead_units.size, int(np.sum(dead_units))
             fires = dead > 0 and dead / units >= dead_fraction
-            what = f"{dead} of its {units} units are zero for every one of the {zero.size // units} rows"
+            what = f"{dead} of its {units} units are off for all {zero.size // units} rows"
         else:
             units, dead = zero.size, int(np.sum(zero))
             fires = dead == units
-            what = "its input is negative everywhere" if units > 1 else "its input is negative"
+            what = f"all {units} of its inputs are <= 0" if units > 1 else "its input is <= 0"
         if not fires:
             continue
         findings.append(Finding(
-            "dead", f"ReLU {d['name']} is dead: {what}, so no gradient reaches what feeds it",
+            "dead", f"ReLU {d['name']} is dead: {what}, and a dead unit passes no gradient back",
             nodes=(n,), edges=(edge,), source=d.get("source", ""), code=d.get("code", ""),
             figures={"dead_units": dead, "units": units, "dead_fraction": dead / units,
                      "zero_fraction": float(np.mean(zero))}))
