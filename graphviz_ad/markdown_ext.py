@@ -22,6 +22,7 @@ inline ``<svg>`` through the library's own target loading (`graphviz_ad.targets`
 
 import html
 import inspect
+import linecache
 import logging
 import os
 import re
@@ -111,6 +112,7 @@ def draw(target, fields, *, id_prefix=None, base_dir=None):
     if unknown:
         raise RenderError(f"unknown field :{unknown[0]}: (fields: {', '.join(FIELDS)})")
     target, expr = (target or "").strip(), (fields.get("expr") or "").strip()
+    linecache.checkcache()   # nodes quote their source lines: a long-lived docs server must see edited files
     if bool(target) == bool(expr):
         raise TargetError("give either a TARGET (file.py:function, module:function or a sample's name) "
                           "or an :expr:, " + ("not both" if target else "none was given"))
