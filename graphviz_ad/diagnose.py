@@ -338,6 +338,12 @@ def nan_origins(G, order=None, limit=10):
             break
         d = nodes[n]
         if not _finite(d.get("grad")):
+            flows = [e.get("grad_flow") for e in succ[n].values()]
+            if n != out and flows and all(_finite(f) for f in flows):   # finite terms, non-finite sum
+                findings.append(Finding(
+                    "nan", f"the gradient at {d['name']} is {_bad(d['grad'])} although every term flowing "
+                    f"into it is finite: their sum overflows", nodes=(n,), source=d.get("source", ""),
+                    code=d.get("code", ""), figures={"in": "grad", "op": d["op"], **_counts(d["grad"])}))
             continue
         for p, e in pred[n].items():
             flow = e.get("grad_flow")
@@ -409,9 +415,12 @@ def _saturated(G, saturation, fraction, saturating=SATURATING):
         if share < fraction:
             continue
         x = np.abs(np.asarray(G.nodes[edge[0]]["value"], dtype=float))
+        if sat.size > 1:
+            where = f"{int(np.sum(sat))} of its {sat.size} inputs have |x| >= {_num(float(np.min(x[sat])))}"
+        else:
+            where = f"its input has |x| = {_num(float(np.max(x)))}"
         findings.append(Finding(
-            "saturated", f"{d['op']} {d['name']} is saturated: {_share(sat)} of its inputs have |x| >= "
-            f"{_num(float(np.min(x[sat])) if np.ndim(x) else float(x))}, where the local factor is below "
+            "saturated", f"{d['op']} {d['name']} is saturated: {where}, where the local factor is below "
             f"{_num(saturation * peak)}, so almost no gradient passes",
             nodes=(n,), edges=(edge,), source=d.get("source", ""), code=d.get("code", ""),
             figures={"saturated_fraction": share, "elements": int(sat.size),
@@ -563,10 +572,6 @@ def _rms(v):
 def _max_abs(v):
     a = np.asarray(v, dtype=float)
     return float(np.max(np.abs(a))) if a.size else 0.0
-
-
-def _share(mask):
-    return f"{int(np.sum(mask))} of {mask.size}" if mask.size > 1 else "its input"
 
 
 def _brief(v):

@@ -138,3 +138,15 @@ def test_report_json_and_bad_arguments():
     assert data["ok"] is False and data["primitives"][0]["op"] == "smooth_abs"
     with pytest.raises(ga.GraphvizAdError, match="eps must be > 0"):
         ga.check(lambda x: x, 1.0, eps=-1)
+
+
+@ga.primitive("test_powi", deriv=(lambda ans, x, n: n * x ** (n - 1), None), formula=("{y}*{x}^({y}-1)", None))
+def powi(x, n):
+    return x**n
+
+
+def test_an_instance_whose_plain_argument_is_not_in_the_graph_is_skipped_not_passed():
+    report = ga.check(lambda x: np.sum(powi(x, 3)), np.array([1.0, 2.0]))
+    (c,) = report.primitives
+    assert c.ok is None and "argument 1 is not in the graph" in c.note
+    assert report.ok and "skipped" in report.table()

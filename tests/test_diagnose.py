@@ -271,3 +271,21 @@ def test_bad_input_gives_one_line_errors():
     G = ga.trace(lambda x: x * 2.0, 1.0)
     with pytest.raises(ga.GraphvizAdError, match="vanishing must be a positive number"):
         ga.diagnose(G, vanishing=-1)
+
+
+def test_a_gradient_that_overflows_when_its_terms_are_added_is_its_own_origin():
+    big = np.array([1.5e308])
+    G = ga.trace(lambda x: np.sum(x * big + x * big), np.array([1e-300]))
+    assert np.isinf(G.grad_of("x")[0]) and np.isfinite(G.value_of("x")[0])
+    (f,) = ga.diagnose(G).of_kind("nan")
+    assert f.nodes == (G.node_named("x"),) and f.figures["in"] == "grad" and "overflows" in f.message
+
+
+def test_render_draws_the_report_marks():
+    if not hasattr(ga, "render"):
+        pytest.skip("the renderer is not available")
+    G, _ = traced("relu_dead")
+    report = ga.diagnose(G)
+    svg = ga.render(G, None, "svg", highlight=report)
+    text = svg.decode() if isinstance(svg, bytes) else svg
+    assert "mark dead" in text and "mark weakest_path" in text
