@@ -113,8 +113,6 @@ def translate(exc):
         return RuntimeProblem(_one_line(exc))
     if isinstance(exc, OSError) and exc.filename:
         return RuntimeProblem(_one_line(f"{exc.filename}: {exc.strerror or exc}"))
-    if isinstance(exc, KeyboardInterrupt):
-        return RuntimeProblem("interrupted")
     frames = user_frames(exc, skip=(_CLI_DIR, _CLICK_DIR))
     return RuntimeProblem(_one_line(f"{type(exc).__name__}: {exc}") + " (run with --debug for the "
                           "full traceback)", frames)

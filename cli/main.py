@@ -5,43 +5,41 @@ is all it takes to add its commands (the debugger's ``diagnose``, ``check`` and 
 cli/debug.py). Shared options, error handling and output writing are in cli/common.py.
 """
 
-import errno
 import importlib
 import os
 import sys
 
 import click
-from click.utils import PacifyFlushWrapper
 
 import graphviz_ad
 
 COMMAND_MODULES = ["render_cmd", "samples_cmd", "debug"]
 
 
-class _App(click.Group):
-    """A group whose usage errors are one line (``Error: ...; see 'graphviz-ad render --help'``)."""
+class _OneLineUsage(click.ClickException):
+    """click's usage error as one line, ``Error: ... (see 'graphviz-ad render --help')``; exit status 2."""
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
-        if not standalone_mode:
-            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+    exit_code = 2
+
+    def __init__(self, error):
+        command = error.ctx.command_path if error.ctx is not None else "graphviz-ad"
+        super().__init__(f"{error.format_message()} (see '{command} --help')")
+
+
+class _App(click.Group):
+    """A group whose usage errors, its own and its commands', are one line instead of usage + hint."""
+
+    def make_context(self, *args, **kwargs):
         try:
-            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            return super().make_context(*args, **kwargs)
         except click.UsageError as e:
-            command = e.ctx.command_path if e.ctx is not None else (prog_name or "graphviz-ad")
-            click.echo(f"Error: {e.format_message()} (see '{command} --help')", err=True)
-            sys.exit(e.exit_code)
-        except click.ClickException as e:
-            e.show()
-            sys.exit(e.exit_code)
-        except click.exceptions.Abort:
-            click.echo("Aborted!", err=True)
-            sys.exit(1)
-        except OSError as e:
-            if e.errno != errno.EPIPE:   # a reader that went away (| head) is not an error
-                raise
-            sys.stdout = PacifyFlushWrapper(sys.stdout)   # as click does: no second error at exit
-            sys.exit(1)
-        sys.exit(rv if isinstance(rv, int) else 0)
+            raise _OneLineUsage(e) from e
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as e:
+            raise _OneLineUsage(e) from e
 
 
 @click.group(cls=_App, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
