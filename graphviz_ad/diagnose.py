@@ -115,9 +115,6 @@ class Report:
     def __len__(self):
         return len(self.findings)
 
-    def __bool__(self):
-        return True
-
     def to_dict(self):
         """Plain JSON-ready data: the findings and the gradient-flow table."""
         return {"function": self.graph.graph.get("function", ""),

@@ -145,7 +145,7 @@ def paths(G, wrt=None, limit=20):
             with np.errstate(over="ignore", under="ignore"):
                 product = _in_shape_of(functools.reduce(np.multiply, factors, seed), x_value)
         else:
-            unknown.update(G.nodes[v]["op"] for (u, v), f in zip(zip(nodes[:-1], nodes[1:]), factors) if f is None)
+            unknown.update(G.nodes[v]["op"] for v, f in zip(nodes[1:], factors) if f is None)
         listed.append(Path(tuple(nodes), factors, formulas, product))
     note = ""
     if unknown:
