@@ -1,0 +1,39 @@
+"""Jupyter shows a traced graph as its SVG drawing, through IPython's own display formatter."""
+
+import xml.etree.ElementTree as ET
+
+import numpy as np
+from IPython.core.formatters import DisplayFormatter
+
+import graphviz_ad as ga
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def two_paths(x):
+    u = np.sin(x)
+    v = np.cos(x)
+    return u**2 + v**2
+
+
+def test_a_graph_displays_as_svg_with_a_text_fallback():
+    G = ga.trace(two_paths, 0.7)
+    data, _ = DisplayFormatter().format(G)
+    assert set(data) == {"image/svg+xml", "text/plain"}
+    svg = ET.fromstring(data["image/svg+xml"].encode())
+    assert svg.tag == f"{SVG}svg"
+    labels = {t.text for t in svg.iter(f"{SVG}text")}
+    for name in ("x", "u", "v"):   # each node is drawn, labelled with its variable's name
+        assert any(label == name or label.startswith(name + ":") for label in labels if label), name
+    assert data["image/svg+xml"] == ga.render(G).decode()
+    assert data["text/plain"] == "<graphviz_ad.Graph two_paths: 8 nodes, 8 edges>"
+
+
+def test_without_a_graphviz_engine_the_display_is_plain_text_saying_why(monkeypatch):
+    monkeypatch.setenv("GRAPHVIZ_AD_DOT", "/nonexistent/dot")
+    G = ga.trace(two_paths, 0.7)
+    data, _ = DisplayFormatter().format(G)
+    assert list(data) == ["text/plain"]
+    first, reason = data["text/plain"].split("\n")
+    assert first == "<graphviz_ad.Graph two_paths: 8 nodes, 8 edges>"
+    assert reason.startswith("(no picture: ") and "GRAPHVIZ_AD_DOT" in reason
