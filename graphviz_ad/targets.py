@@ -533,7 +533,7 @@ def resolve_inputs(target, at=None, *, random_seed=0):
             raise InputError(f"--at {name} is given twice", name=name)
         if name not in names and not (takes_kwargs and name.isidentifier()):
             listing = ", ".join(names) if names else "none"
-            who = "the expression" if target.kind == "expression" else target.name
+            who = _who(target)
             raise InputError(f"{who} has no argument {name!r}; its arguments: {listing}", name=name)
         given[name] = value
     inputs = {}
@@ -547,10 +547,14 @@ def resolve_inputs(target, at=None, *, random_seed=0):
     missing = [n for n in target.required if n not in inputs]
     if missing:
         example = " ".join(f"--at {n}=VALUE" for n in missing)
-        who = "the expression" if target.kind == "expression" else target.name
+        who = _who(target)
         raise InputError(f"{who} needs a value for {', '.join(missing)}: give {example} "
                          f"(VALUE is {_VALUE_FORMS})", name=missing[0])
     return inputs
+
+
+def _who(target):
+    return f"the expression {target.spec!r}" if target.kind == "expression" else target.name
 
 
 def call_arguments(fun, inputs):
@@ -599,7 +603,7 @@ def trace_inputs(target, inputs, *, wrt=None, seed=None):
         wrt = list(wrt) or None
     for name in [wrt] if isinstance(wrt, str) else wrt or ():
         if name not in inputs:
-            who = "the expression" if target.kind == "expression" else target.name
+            who = _who(target)
             raise InputError(f"--wrt {name}: {who} has no argument {name!r}; its arguments: "
                              f"{', '.join(inputs) or 'none'}", name=name)
     try:
@@ -607,4 +611,4 @@ def trace_inputs(target, inputs, *, wrt=None, seed=None):
     except GraphvizAdError:
         raise
     except Exception as e:
-        raise _user_error(f"{target.name} raised", e) from e
+        raise _user_error(f"{_who(target)} raised", e) from e

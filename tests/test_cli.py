@@ -344,7 +344,18 @@ def test_bad_at(folder, at, pieces):
 
 
 def test_expression_needs_its_inputs(folder):
-    assert_one_line_error(run("render", "-e", "x * y", "--at", "x=1"), 2, "the expression needs a value for y")
+    assert_one_line_error(run("render", "-e", "x * y", "--at", "x=1"), 2,
+                          "the expression 'x * y' needs a value for y")
+    assert_one_line_error(run("render", "-e", "x * y", "--at", "x=1", "--at", "y=2", "--at", "z=3"), 2,
+                          "the expression 'x * y' has no argument 'z'; its arguments: x, y")
+
+
+def test_expression_that_fails_at_its_inputs(folder):
+    result = run("render", "-e", "x[5]", "--at", "x=[1, 2]")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1].startswith(
+        "Error: the expression 'x[5]' raised IndexError: index 5 is out of bounds")
+    assert "    x[5]" in result.stderr
 
 
 def test_unknown_format_lists_valid_ones(folder):

@@ -396,7 +396,7 @@ def test_missing_inputs_are_all_listed(model):
 
 
 def test_missing_expression_inputs():
-    with pytest.raises(InputError, match="the expression needs a value for y"):
+    with pytest.raises(InputError, match=r"the expression 'x \* y' needs a value for y"):
         resolve_inputs(load_target("x * y", expr=True), ["x=1"])
 
 
