@@ -17,3 +17,16 @@ INPUTS = {
     "y": _rng.normal(size=(16, 1)),
 }
 WRT = ("W1", "b1", "W2")
+
+
+def _expected():
+    """Backpropagation written out by hand: the dead units' columns of W1 and b1 get exactly 0."""
+    p = INPUTS
+    pre = p["X"] @ p["W1"] + p["b1"]
+    hidden = np.maximum(pre, 0.0)
+    d_pred = 2 * (hidden @ p["W2"] - p["y"]) / p["y"].size
+    d_pre = (d_pred @ p["W2"].T) * (pre > 0)
+    return {"W1": p["X"].T @ d_pre, "b1": d_pre.sum(axis=0), "W2": hidden.T @ d_pred}
+
+
+EXPECTED_GRAD = _expected()

@@ -150,3 +150,33 @@ def test_an_instance_whose_plain_argument_is_not_in_the_graph_is_skipped_not_pas
     (c,) = report.primitives
     assert c.ok is None and "argument 1 is not in the graph" in c.note
     assert report.ok and "skipped" in report.table()
+
+
+def test_network_gradients_equal_backpropagation_written_out_by_hand():
+    s = samples.load("healthy_tanh_mlp")
+    p, X, y = s.inputs["params"], s.inputs["X"], s.inputs["y"]
+    h1 = np.tanh(X @ p["W1"] + p["b1"])
+    h2 = np.tanh(h1 @ p["W2"] + p["b2"])
+    d_pred = 2 * (h2 @ p["W3"] - y) / y.size
+    d_a2 = (d_pred @ p["W3"].T) * (1 - h2**2)
+    d_a1 = (d_a2 @ p["W2"].T) * (1 - h1**2)
+    expected = {"W1": X.T @ d_a1, "b1": d_a1.sum(0), "W2": h1.T @ d_a2, "b2": d_a2.sum(0), "W3": h2.T @ d_pred}
+    G = ga.trace(s.fun, wrt=s.wrt, **s.inputs)
+    for k, g in expected.items():
+        np.testing.assert_allclose(G.grad_of(f"params[{k!r}]"), g, rtol=1e-10, atol=1e-14)
+
+    s = samples.load("residual_net")
+    p, X, y = s.inputs["params"], s.inputs["X"], s.inputs["y"]
+    hs = [X @ p["W_in"]]
+    for W, V in p["blocks"]:
+        hs.append(hs[-1] + np.maximum(hs[-1] @ W, 0.0) @ V)
+    d_h = 2 * (hs[-1] @ p["W_out"] - y) / y.size @ p["W_out"].T
+    G = ga.trace(s.fun, wrt=s.wrt, **s.inputs)
+    for k in reversed(range(len(p["blocks"]))):
+        W, V = p["blocks"][k]
+        pre = hs[k] @ W
+        np.testing.assert_allclose(G.grad_of(f"params['blocks'][{k}][1]"), np.maximum(pre, 0).T @ d_h, rtol=1e-10)
+        d_pre = (d_h @ V.T) * (pre > 0)
+        np.testing.assert_allclose(G.grad_of(f"params['blocks'][{k}][0]"), hs[k].T @ d_pre, rtol=1e-10)
+        d_h = d_h + d_pre @ W.T              # the skip connection passes d_h through unchanged
+    np.testing.assert_allclose(G.grad_of("params['W_in']"), X.T @ d_h, rtol=1e-10)
