@@ -171,8 +171,10 @@ def _from_file(spec, location, attr):
     try:
         exec(code, module.__dict__)          # the user's own file, run as Python runs it
     except SyntaxError as e:                 # from a module it imports
+        sys.modules.pop(module_name, None)
         raise SourceSyntaxError(_syntax_message(e)) from None
-    except Exception as e:
+    except (Exception, SystemExit) as e:     # a script may call sys.exit() when imported
+        sys.modules.pop(module_name, None)
         raise _user_error(f"importing {location} raised", e) from e
     finally:
         if folder in sys.path:
@@ -198,7 +200,7 @@ def _from_module(spec, location, attr):
         raise _user_error(f"importing {location} raised", e) from e
     except SyntaxError as e:
         raise SourceSyntaxError(_syntax_message(e)) from None
-    except Exception as e:
+    except (Exception, SystemExit) as e:
         raise _user_error(f"importing {location} raised", e) from e
     finally:
         if added and cwd in sys.path:
@@ -610,5 +612,5 @@ def trace_inputs(target, inputs, *, wrt=None, seed=None):
         return trace(target.fun, *args, wrt=wrt if wrt is not None else target.wrt, seed=seed, **kwargs)
     except GraphvizAdError:
         raise
-    except Exception as e:
+    except (Exception, SystemExit) as e:
         raise _user_error(f"{_who(target)} raised", e) from e

@@ -211,6 +211,26 @@ def test_import_error_in_users_file_shows_their_frames(tmp_path):
     assert "graphviz_ad" not in frames and "importlib" not in frames
 
 
+def test_sys_exit_in_users_code_is_reported_not_obeyed(tmp_path):
+    path = write(tmp_path / "script_like.py", """\
+        import sys
+
+        def f(x):
+            sys.exit(3)
+
+        if len(sys.argv) > 99:
+            pass
+        else:
+            sys.exit("usage: script_like.py N")
+        """)
+    with pytest.raises(UserCodeError, match="importing .*script_like.py raised SystemExit: usage"):
+        load_target(f"{path}:f")
+    assert "graphviz_ad_target_script_like" not in sys.modules
+    path.write_text("import sys\n\ndef f(x):\n    sys.exit(3)\n")
+    with pytest.raises(UserCodeError, match="f raised SystemExit: 3"):
+        trace_target(f"{path}:f", ["x=1"])
+
+
 def test_module_not_found():
     with pytest.raises(TargetError, match="no module named 'no_such_module_xyz'"):
         load_target("no_such_module_xyz.sub:f")
