@@ -316,9 +316,9 @@ def nan_origins(G, order=None, limit=10):
         operands = ", ".join(f"{nodes[p]['name']}={_brief(nodes[p]['value'])}" for p in pred[n])
         why = f" from finite operands ({operands})" if operands else " (an argument)"
         counts = _counts(v)
-        share = f"{counts['nan'] + counts['inf']} of {counts['elements']} elements" if np.ndim(v) else "it"
+        share = f" ({counts['nan'] + counts['inf']} of {counts['elements']} elements)" if np.ndim(v) else ""
         findings.append(Finding(
-            "nan", f"{d['op']} makes the first {_bad(v)}: {d['name']} ({share}){why}",
+            "nan", f"{d['op']} makes the first {_bad(v)}: {d['name']}{share}{why}",
             nodes=(n,), edges=tuple((p, n) for p in pred[n]), source=d.get("source", ""),
             code=d.get("code", ""), figures={"in": "value", "op": d["op"], **counts}))
         if len(findings) >= limit:
@@ -506,7 +506,7 @@ def _flow_row(scope, tensor, grads, values):
     g, v = _flat(grads), _flat(values)
     g_rms, v_rms = _rms(g), _rms(v)
     return {"scope": " > ".join(scope) or "-", "tensor": tensor, "size": int(g.size), "grad_rms": g_rms,
-            "grad_max": _max_abs(g), "grad_to_value": g_rms / v_rms if v_rms > 0 else math.inf}
+            "grad_max": _max_abs(g), "grad_to_value": g_rms / v_rms if v_rms > 0 else math.inf if v_rms == 0 else math.nan}
 
 
 def _flat(arrays):
