@@ -8,6 +8,7 @@ operands are variadic). Templates use `{x}`, `{y}`, `{z}` for operands 0, 1, 2 a
 
 import collections
 import functools
+import inspect
 import re
 
 import numpy as np
@@ -36,6 +37,7 @@ class Primitive:
         self.display = display or name
         self.expr = expr or (self.display + "({x})" if self.nargs <= 1 else None)
         self.prec = prec   # how tightly `expr` binds: 1 for + -, 2 for * / @, 3 for ^, 4 for calls
+        self.static = _static_names(fun, self.nargs)
 
     @property
     def elementwise(self):
@@ -53,6 +55,10 @@ class Primitive:
         return argnum < len(rules) and rules[argnum] is not None
 
     def __call__(self, *args, **kwargs):
+        if len(args) > self.nargs > 0 and len(args) - self.nargs <= len(self.static):
+            # Static arguments (axis, index, shape...) given by position become keywords: a node's params.
+            kwargs = {**dict(zip(self.static, args[self.nargs:])), **kwargs}
+            args = args[:self.nargs]
         for a in args:
             if type(a) is Traced:
                 return a.tape.record(self, args, kwargs)
@@ -76,7 +82,10 @@ class Primitive:
         return None
 
     def formula(self, argnum, names, args, kwargs):
-        rule = self.formulas[argnum] if self.formulas and argnum < len(self.formulas) else None
+        rules = self.formulas
+        if rules and len(rules) == 1 and self.vjp_argnum is not None:   # variadic: one rule for every operand
+            argnum = 0
+        rule = rules[argnum] if rules and argnum < len(rules) else None
         if rule is None:
             return "VJP" if self.derivs is None else ""
         if callable(rule):
@@ -85,6 +94,22 @@ class Primitive:
 
     def __repr__(self):
         return f"<primitive {self.name}>"
+
+
+def _static_names(fun, nargs):
+    """The names of `fun`'s parameters after its `nargs` operands (none for ufuncs or variadic ops)."""
+    if nargs < 1 or isinstance(fun, np.ufunc):
+        return ()
+    try:
+        params = list(inspect.signature(fun).parameters.values())[nargs:]
+    except (TypeError, ValueError):
+        return ()
+    names = []
+    for p in params:
+        if p.kind is not p.POSITIONAL_OR_KEYWORD:
+            break
+        names.append(p.name)
+    return tuple(names)
 
 
 def _tuple(rule):
@@ -527,7 +552,7 @@ def tensordot(a, b, axes=2):
 
 @implements(np.tensordot)
 def _np_tensordot(a, b, axes=2):
-    return tensordot(a, b, axes) if axes != 2 else tensordot(a, b)
+    return tensordot(a, b, axes=axes) if not (np.ndim(axes) == 0 and axes == 2) else tensordot(a, b)
 
 
 def _dot_vjp(argnum, g, ans, a, b):
@@ -705,7 +730,7 @@ def _np_transpose(a, axes=None):
     return transpose(a, tuple(axes)) if axes is not None else transpose(a)
 
 
-@primitive("swapaxes", vjp=lambda g, ans, x, a, b: np.swapaxes(g, a, b), formula="swapaxes",
+@primitive("swapaxes", vjp=lambda g, ans, x, axis1, axis2: np.swapaxes(g, axis1, axis2), formula="swapaxes",
            expr="swapaxes({x})")
 def swapaxes(x, axis1, axis2):
     return np.swapaxes(x, axis1, axis2)
@@ -716,7 +741,8 @@ def _np_swapaxes(a, axis1, axis2):
     return swapaxes(a, axis1, axis2)
 
 
-@primitive("moveaxis", vjp=lambda g, ans, x, src, dst: np.moveaxis(g, dst, src), formula="moveaxis",
+@primitive("moveaxis", vjp=lambda g, ans, x, source, destination: np.moveaxis(g, destination, source),
+           formula="moveaxis",
            expr="moveaxis({x})")
 def moveaxis(x, source, destination):
     return np.moveaxis(x, source, destination)
