@@ -185,11 +185,16 @@ def _check_instance(G, n, prim, eps, rtol, atol, max_elements, rng):
     kwargs = dict(d.get("params") or {})
     nargs = prim.nargs if prim.nargs >= 0 else max(args, default=-1) + 1
     site = dict(op=d["op"], node=n, source=d.get("source", ""), code=d.get("code", ""))
-    missing = [k for k in range(nargs) if k not in args]
-    if missing:
-        return [PrimitiveCheck(argnum=missing[0], edge=(), max_error=math.nan, rel_error=math.nan, ok=None,
-                               note=f"argument {missing[0]} is not in the graph; cannot re-run {d['op']}",
+    names = _parameter_names(prim.fun)
+    by_keyword = {k for k in range(nargs) if k < len(names) and names[k] in kwargs}
+    missing = [k for k in range(nargs) if k not in args and k not in by_keyword]
+    if missing or sorted(args) != list(range(len(args))):
+        k = missing[0] if missing else max(args)
+        return [PrimitiveCheck(argnum=k, edge=(), max_error=math.nan, rel_error=math.nan, ok=None,
+                               note=f"argument {k} is not in the graph, so {d['op']} cannot be re-run; "
+                               "pass plain values to it as keyword arguments (kept in the node's params)",
                                **site)]
+    nargs = len(args)
     args = [args[k] for k in range(nargs)]
     ans = d["value"]
     cotangent = rng.standard_normal(np.shape(ans))
@@ -215,6 +220,13 @@ def _check_instance(G, n, prim, eps, rtol, atol, max_elements, rng):
         checks.append(PrimitiveCheck(argnum=k, edge=edges[k], max_error=errors[0], rel_error=errors[1],
                                      ok=errors[2], **site))
     return checks
+
+
+def _parameter_names(fun):
+    try:
+        return list(inspect.signature(fun).parameters)
+    except (TypeError, ValueError):   # a builtin or ufunc: positions only
+        return []
 
 
 def _finite_differences(f, value, eps, max_elements, rng):

@@ -148,8 +148,10 @@ def powi(x, n):
 def test_an_instance_whose_plain_argument_is_not_in_the_graph_is_skipped_not_passed():
     report = ga.check(lambda x: np.sum(powi(x, 3)), np.array([1.0, 2.0]))
     (c,) = report.primitives
-    assert c.ok is None and "argument 1 is not in the graph" in c.note
+    assert c.ok is None and "argument 1 is not in the graph" in c.note and "keyword" in c.note
     assert report.ok and "skipped" in report.table()
+    by_keyword = ga.check(lambda x: np.sum(powi(x, n=3)), np.array([1.0, 2.0]))
+    assert [(c.argnum, c.ok) for c in by_keyword.primitives] == [(0, True)]
 
 
 def test_network_gradients_equal_backpropagation_written_out_by_hand():
