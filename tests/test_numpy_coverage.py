@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import graphviz_ad
-from gradcheck import check_grads, scalarize
+from gradcheck import check_grads, scalarize, to_scalar
 from graphviz_ad.errors import GraphvizAdWarning, TraceError
 
 rng = np.random.default_rng(0)
@@ -580,6 +580,22 @@ case("numpy_array_api", lambda x, y: (np.linalg.vector_norm(x) + np.linalg.matri
 @pytest.mark.filterwarnings("ignore::graphviz_ad.GraphvizAdWarning")
 def test_gradient_matches_finite_differences(fun, args, argnum):
     check_grads(fun, *args, argnum=argnum)
+
+
+@pytest.mark.parametrize("fun, args, argnum", CASES)
+@pytest.mark.filterwarnings("ignore::graphviz_ad.GraphvizAdWarning")
+def test_trace_builds_the_same_gradient(fun, args, argnum):
+    """trace() records the same ops into a graph: its input nodes carry the gradients grad() returns."""
+    argnums = argnum if isinstance(argnum, tuple) else (argnum,)
+    scalar_fun = to_scalar(fun)
+    want = graphviz_ad.grad(scalar_fun, argnums)(*args)
+    G = graphviz_ad.trace(scalar_fun, *args)
+    assert np.allclose(G.nodes[G.output]["value"], scalar_fun(*args), rtol=1e-10, atol=1e-12)
+    inputs = [n for n in G.inputs if G.nodes[n]["op"] == "input"]
+    for k, expected in zip(argnums, want):
+        got = G.nodes[inputs[k]]["grad"]
+        np.testing.assert_allclose(np.zeros(np.shape(expected)) if got is None else got, expected,
+                                   rtol=1e-10, atol=1e-12)
 
 
 # ---------------------------------------------------------------------------------------------------

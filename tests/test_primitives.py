@@ -239,3 +239,15 @@ def test_local_factor_of_other_ops(name, args, kwargs, argnum):
         assert factor == pytest.approx(float(np.ravel(prim.vjp(argnum, 1.0, ans, args, kwargs))[0]))
     elif np.ndim(ans):
         assert factor is None
+
+
+def test_static_arguments_are_params_not_operands():
+    """axis, index, shape... given by position are recorded as the node's params, with one edge per operand."""
+    x = R(3, 4)
+    G = graphviz_ad.trace(lambda x: np.sum(np.sum(x[:, [0, 2]], 0)) + np.sum(np.swapaxes(x, 0, 1)), x)
+    params = {d["op"]: d["params"] for _, d in G.nodes(data=True) if d["op"] in ("getitem", "swapaxes")}
+    assert params["swapaxes"] == {"axis1": 0, "axis2": 1}
+    assert params["getitem"]["index"][1] == [0, 2]
+    axis_sum = next(d for _, d in G.nodes(data=True) if d["op"] == "sum" and d["params"])
+    assert axis_sum["params"] == {"axis": 0}
+    assert all(G.in_degree(n) == 1 for n, d in G.nodes(data=True) if d["op"] in ("getitem", "swapaxes", "sum"))
