@@ -356,7 +356,10 @@ def _np_clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kw):
     _no_out("clip", out, kw)
     lo = a_min if a_min is not None else min
     hi = a_max if a_max is not None else max
-    return clip(a, _plain(lo), _plain(hi))
+    if type(lo) is Traced or type(hi) is Traced:   # differentiable bounds: max(lo, min(x, hi))
+        out = a if hi is None else minimum(a, hi)
+        return out if lo is None else maximum(out, lo)
+    return clip(a, lo, hi)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -897,7 +900,7 @@ def broadcast_to(x, shape):
 
 @implements(np.broadcast_to)
 def _np_broadcast_to(array, shape, subok=False):
-    return broadcast_to(array, tuple(np.atleast_1d(shape)) if np.ndim(shape) else (int(shape),))
+    return broadcast_to(array, tuple(int(n) for n in np.atleast_1d(shape)))
 
 
 @implements(np.broadcast_arrays)
@@ -943,9 +946,9 @@ def _np_rot90(m, k=1, axes=(0, 1)):
 def _np_roll(a, shift, axis=None):
     if axis is None:
         return reshape(_np_roll(reshape(a, (-1,)), shift, 0), np.shape(a))
-    for s, ax in np.broadcast(shift, axis):
+    for s, ax in np.broadcast(_plain(shift), axis):
         n = np.shape(a)[ax]
-        a = getitem(a, _axis_index(ax, np.ndim(a), (np.arange(n) - s) % n))
+        a = getitem(a, _axis_index(int(ax), np.ndim(a), (np.arange(n) - s) % n))
     return a
 
 
@@ -1144,8 +1147,9 @@ def _np_pad(array, pad_width, mode="constant", **kwargs):
     pairs = tuple(tuple(p) for p in _pad_pairs(pad_width, np.ndim(array)))
     if mode == "constant":
         value = kwargs.get("constant_values", 0)
-        if np.ndim(value):
-            raise TraceError(f"np.pad: only a single constant_values can be traced (at {where()})")
+        if np.ndim(value) or type(value) is Traced:
+            raise TraceError(f"np.pad: constant_values must be one plain number to be traced (at {where()}); "
+                             "for a traced fill, concatenate np.full_like pieces")
         return pad(array, pairs, float(_plain(value)))
     if mode not in ("edge", "reflect", "symmetric", "wrap") or kwargs:
         raise TraceError(f"np.pad: mode {mode!r} cannot be traced (at {where()}); "

@@ -377,6 +377,9 @@ case("test_roll[several axes]", lambda x: np.roll(x, (1, -2), axis=(0, 1)), R(4,
 case("test_triu", lambda x: np.triu(x, k=2), R(5, 5))
 case("test_tril", lambda x: np.tril(x, k=2), R(5, 5))
 case("test_clip", lambda x: np.clip(x, a_min=0.1, a_max=1.1), R(5, 5))
+case("test_clip[traced bounds]", lambda x, lo, hi: np.clip(x, lo, hi), R(3, 4), U(-0.5, -0.2, 4), U(0.2, 0.5, 3, 1),
+     argnum=(0, 1, 2))
+case("test_clip[one bound]", lambda x: np.clip(x, None, 0.3) + x.clip(min=-0.3), R(3, 4))
 case("test_prod_1", np.prod, R(2, 3) ** 2 / 10.0 + 0.1)
 case("test_prod_2", lambda x: np.prod(x, axis=0), R(2, 3) ** 2 + 0.1)
 case("test_prod_3", lambda x: np.prod(x, axis=0, keepdims=True), R(2, 3) ** 2 + 0.1)
