@@ -1115,10 +1115,14 @@ def _permuted(a, fun, axis):
     return getitem(a, _along_axis_index(plain.shape, source, axis))
 
 
-implements(np.sort)(lambda a, axis=-1, kind=None, order=None, **kw:
-                    _permuted(a, lambda x, ax: np.sort(x, axis=ax, kind=kind), axis))
-implements(np.partition)(lambda a, kth, axis=-1, kind="introselect", order=None:
-                         _permuted(a, lambda x, ax: np.partition(x, kth, axis=ax), axis))
+@implements(np.sort)
+def _np_sort(a, axis=-1, kind=None, order=None, **kw):
+    return _permuted(a, lambda x, ax: np.sort(x, axis=ax, kind=kind), axis)
+
+
+@implements(np.partition)
+def _np_partition(a, kth, axis=-1, kind="introselect", order=None):
+    return _permuted(a, lambda x, ax: np.partition(x, kth, axis=ax), axis)
 
 
 @implements(np.dstack)
@@ -1230,38 +1234,42 @@ def _np_average(a, axis=None, weights=None, returned=False, *, keepdims=False):
 
 
 def _quantile(a, q, axis, keepdims):
-    """Linear interpolation between order statistics (numpy's default method)."""
+    """Linear interpolation between order statistics (numpy's default method); q is not differentiated."""
     shape = np.shape(a)
-    s, ax = _along(_np_sort_any(a, axis), axis)
+    s, ax = _along(_np_sort(a, axis=axis), axis)
     n = np.shape(s)[ax]
     pos = np.asarray(_plain(q), dtype=float) * (n - 1)
     lo = np.floor(pos).astype(int)
-    hi = np.minimum(lo + 1, n - 1)
     frac = pos - lo
-    lo_v = moveaxis(getitem(s, _axis_index(ax, np.ndim(s), lo)), ax, 0) if np.ndim(q) else \
-        getitem(s, _axis_index(ax, np.ndim(s), int(lo)))
-    hi_v = moveaxis(getitem(s, _axis_index(ax, np.ndim(s), hi)), ax, 0) if np.ndim(q) else \
-        getitem(s, _axis_index(ax, np.ndim(s), int(hi)))
-    frac = np.reshape(frac, np.shape(frac) + (1,) * (np.ndim(_plain(lo_v)) - np.ndim(frac)))
-    out = add(multiply(lo_v, 1 - frac), multiply(hi_v, frac))
+
+    def order_statistic(i):   # q's axes first, as numpy puts them
+        picked = getitem(s, _axis_index(ax, np.ndim(s), i if np.ndim(q) else int(i)))
+        return moveaxis(picked, ax, 0) if np.ndim(q) else picked
+
+    low, high = order_statistic(lo), order_statistic(np.minimum(lo + 1, n - 1))
+    frac = np.reshape(frac, np.shape(frac) + (1,) * (np.ndim(_plain(low)) - np.ndim(frac)))
+    out = add(multiply(low, 1 - frac), multiply(high, frac))
     if keepdims:
-        kept = [1 if axis is None or i == axis % len(shape) else n for i, n in enumerate(shape)]
+        kept = [1 if axis is None or i == axis % len(shape) else size for i, size in enumerate(shape)]
         out = reshape(out, np.shape(q) + tuple(kept))
     return out
 
 
-def _np_sort_any(a, axis):
-    return FUNCTIONS[np.sort](a, axis=axis)
+@implements(np.quantile)
+def _np_quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, **kw):
+    _no_out("quantile", out, kw)
+    if method != "linear":
+        _unsupported("quantile", f"method={method!r}")
+    return _quantile(a, q, axis, keepdims)
 
 
-implements(np.quantile)(lambda a, q, axis=None, out=None, overwrite_input=False, method="linear",
-                        keepdims=False, **kw: _quantile(a, q, axis, keepdims)
-                        if method == "linear" else _unsupported("quantile", f"method={method!r}"))
-implements(np.percentile)(lambda a, q, axis=None, out=None, overwrite_input=False, method="linear",
-                          keepdims=False, **kw: _quantile(a, np.asarray(_plain(q)) / 100.0, axis, keepdims)
-                          if method == "linear" else _unsupported("percentile", f"method={method!r}"))
+@implements(np.percentile)
+def _np_percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, **kw):
+    return _np_quantile(a, np.asarray(_plain(q)) / 100.0, axis, out, overwrite_input, method, keepdims, **kw)
+
+
 implements(np.median)(lambda a, axis=None, out=None, overwrite_input=False, keepdims=False:
-                      _quantile(a, 0.5, axis, keepdims))
+                      _np_quantile(a, 0.5, axis, out, keepdims=keepdims))
 
 
 def _unsupported(name, what):
