@@ -182,7 +182,12 @@ def _check_instance(G, n, prim, eps, rtol, atol, max_elements, rng):
         for k in (e["argnum"] if isinstance(e["argnum"], tuple) else (e["argnum"],)):
             args[k] = G.nodes[p]["value"]
             edges[k] = (p, n)
-    kwargs = dict(d.get("params") or {})
+    kwargs = {}
+    for key, value in (d.get("params") or {}).items():   # positional plain values are "arg<k>"
+        if key.startswith("arg") and key[3:].isdigit():
+            args[int(key[3:])] = value
+        else:
+            kwargs[key] = value
     nargs = prim.nargs if prim.nargs >= 0 else max(args, default=-1) + 1
     site = dict(op=d["op"], node=n, source=d.get("source", ""), code=d.get("code", ""))
     names = _parameter_names(prim.fun)

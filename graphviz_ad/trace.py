@@ -17,7 +17,7 @@ import numpy as np
 from .autodiff import backward, vjp_of_ones
 from .errors import GradError, GraphvizAdError, GraphvizAdWarning
 from .graph import Graph
-from .primitives import expression
+from .primitives import expression, is_atom
 from .tracer import Tape, Traced, _assigned_name
 
 _NAME_LIMIT = 20   # longer expressions are named by their op instead
@@ -344,7 +344,7 @@ def _build_graph(tape, grads, flows, output, leaves):
             "value": _node_value(value), "grad": _node_value(g) if requires else None,
             "shape": tuple(np.shape(value)), "dtype": _dtype_name(value), "requires_grad": bool(requires),
             "source": text.where(filename, lineno), "code": text.line(filename, lineno), "scope": scope,
-            "params": dict(kwargs)}))
+            "params": _params(args, kwargs, parents)}))
         if prim is None:
             continue
         if len(parents) == 1:
@@ -362,6 +362,13 @@ def _build_graph(tape, grads, flows, output, leaves):
     G.graph["inputs"] = [new_id[i] for i in leaves if i in new_id]
     G.graph["output"] = new_id[output]
     return G
+
+
+def _params(args, kwargs, parents):
+    """An op's static arguments: its keywords, and positional plain values as "arg<position>"."""
+    params = {f"arg{k}": args[k] for k, p in enumerate(parents) if p is None}
+    params.update(kwargs)
+    return params
 
 
 class _SourceText:
@@ -423,7 +430,11 @@ def _edge_data(tape, grads, flows, names, parent, node, argnums):
     prim, ans, args, kwargs, parents, _ = entries[node]
     slot_names = {slot: _operand_name(tape, names, node, k) for k, slot in zip(range(len(parents)), "xyz")}
     slot_names["ans"] = names[node]
-    formula = " + ".join(_formula(prim, k, slot_names, args, kwargs) for k in argnums)
+    terms = [_formula(prim, k, slot_names, args, kwargs) for k in argnums]
+    if len(terms) > 1 and len(set(terms)) == 1:   # x * x: "2*x", not "x + x"
+        formula = f"{len(terms)}*{terms[0]}" if is_atom(terms[0]) else f"{len(terms)}*({terms[0]})"
+    else:
+        formula = " + ".join(terms)
     data = {"argnum": argnums[0] if len(argnums) == 1 else tuple(argnums), "formula": formula,
             "local_factor": None, "gain": None, "grad_flow": None}
     if not entries[parent][5]:
