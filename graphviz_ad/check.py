@@ -15,7 +15,7 @@ from .diagnose import Finding, Report, _align, _num, _plain
 from .errors import GraphvizAdError
 from .primitives import PRIMITIVES
 from .primitives import primitive as _declare
-from .trace import trace
+from .trace import float_leaves, map_tree, trace
 
 
 def primitive(name, **rules):
@@ -145,11 +145,12 @@ def check(fun, *args, wrt=None, eps=1e-6, rtol=1e-5, atol=1e-7, max_elements=100
     bound.apply_defaults()
     leaves = {}
     for name, value in bound.arguments.items():
-        _leaves(value, name, leaves)
+        leaves.update(float_leaves(value, name))
     out_seed = G.graph.get("seed", 1.0)
 
     def scalar(replaced):
-        arguments = {name: _replace(value, name, replaced) for name, value in bound.arguments.items()}
+        arguments = {name: map_tree(value, name, lambda n, v: replaced.get(n, v)) if replaced else value
+                     for name, value in bound.arguments.items()}
         with np.errstate(all="ignore"):
             out = fun(*_positional(bound, arguments), **_keywords(bound, arguments))
         return float(np.sum(np.asarray(out, dtype=float) * out_seed))
@@ -294,37 +295,7 @@ def _findings(G, inputs, prims):
 
 
 # ---------------------------------------------------------------------------------------------------
-# The arguments' float leaves, named as trace names its inputs ("params['W1']", "xs[0]").
-
-def _is_float(value):
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, float):
-        return True
-    return isinstance(value, (np.ndarray, np.floating)) and value.dtype.kind == "f"
-
-
-def _leaves(value, name, out):
-    if isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            _leaves(v, f"{name}[{i}]", out)
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _leaves(v, f"{name}[{k!r}]", out)
-    elif _is_float(value):
-        out[name] = value
-
-
-def _replace(value, name, replaced):
-    if not replaced:
-        return value
-    if isinstance(value, (list, tuple)):
-        items = [_replace(v, f"{name}[{i}]", replaced) for i, v in enumerate(value)]
-        return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
-    if isinstance(value, dict):
-        return {k: _replace(v, f"{name}[{k!r}]", replaced) for k, v in value.items()}
-    return replaced.get(name, value)
-
+# Perturbed copies of the arguments' float leaves (found and named by trace.float_leaves).
 
 def _like(x, original):
     """The perturbed copy in the original's type: a float stays a float, an array a fresh array."""

@@ -190,7 +190,7 @@ def _rebind(bound, arguments):
 
 def _wrt_names(bound, wrt):
     if wrt is None:
-        return {name for name, value in bound.arguments.items() if _has_float(value)}
+        return {name for name, value in bound.arguments.items() if float_leaves(value, name)}
     names = {wrt} if isinstance(wrt, str) else set(wrt)
     unknown = sorted(names - set(bound.arguments))
     if unknown:
@@ -199,7 +199,28 @@ def _wrt_names(bound, wrt):
     return names
 
 
-def _is_float(value):
+def map_tree(value, name, fun):
+    """`fun(name, leaf)` for every leaf of nested lists, tuples and dicts, in the same structure.
+
+    Leaves are named as trace() names its inputs: "params[0]", "params['W1']".
+    """
+    if isinstance(value, (list, tuple)):
+        items = [map_tree(v, f"{name}[{i}]", fun) for i, v in enumerate(value)]
+        return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+    if isinstance(value, dict):
+        return {k: map_tree(v, f"{name}[{k!r}]", fun) for k, v in value.items()}
+    return fun(name, value)
+
+
+def float_leaves(value, name):
+    """{leaf name: leaf} for the float-valued leaves of an argument, in trace order."""
+    found = {}
+    map_tree(value, name, lambda n, v: found.__setitem__(n, v) if is_float(v) else None)
+    return found
+
+
+def is_float(value):
+    """A Python float, or a numpy float scalar or array: what trace() differentiates by default."""
     if isinstance(value, bool):
         return False
     if isinstance(value, float):
@@ -207,22 +228,13 @@ def _is_float(value):
     return isinstance(value, (np.ndarray, np.floating)) and value.dtype.kind == "f"
 
 
-def _has_float(value):
-    if isinstance(value, (list, tuple)):
-        return any(_has_float(v) for v in value)
-    if isinstance(value, dict):
-        return any(_has_float(v) for v in value.values())
-    return _is_float(value)
-
-
 def _box(tape, value, name, requires, explicit):
     """Replace the float leaves of an argument by traced values (inputs, or constants)."""
-    if isinstance(value, (list, tuple)):
-        boxed = [_box(tape, v, f"{name}[{i}]", requires, explicit) for i, v in enumerate(value)]
-        return type(value)(*boxed) if hasattr(value, "_fields") else type(value)(boxed)
-    if isinstance(value, dict):
-        return {k: _box(tape, v, f"{name}[{k!r}]", requires, explicit) for k, v in value.items()}
-    if _is_float(value):
+    return map_tree(value, name, lambda n, v: _box_leaf(tape, v, n, requires, explicit))
+
+
+def _box_leaf(tape, value, name, requires, explicit):
+    if is_float(value):
         # trace() keeps the values it shows, so it copies arrays the caller might change later
         keep = tape.record_source and isinstance(value, np.ndarray)
         return tape.leaf(np.array(value, copy=True) if keep else value, name, requires)
@@ -236,13 +248,7 @@ def _box(tape, value, name, requires, explicit):
 
 
 def _unbox_grads(value, leaves, grads, given):
-    if isinstance(value, (list, tuple)):
-        out = [_unbox_grads(v, leaves, grads, given) for v in value]
-        return type(value)(*out) if hasattr(value, "_fields") else type(value)(out)
-    if isinstance(value, dict):
-        return {k: _unbox_grads(v, leaves, grads, given) for k, v in value.items()}
-    i = next(leaves)
-    return _finalize(grads[i], value, given)
+    return map_tree(value, "", lambda _, v: _finalize(grads[next(leaves)], v, given))
 
 
 def _finalize(g, like, given):
