@@ -152,12 +152,18 @@ def highlight(G, names, with_diagnose=False):
     return {"nodes": nodes, "edges": edges}
 
 
+# Pages underline links; the drawing's nodes and edges are links only to carry their tooltips.
+_STYLE = "<style>svg.autodiff-graph a { text-decoration: none; }</style>"
+
+
 def inline_svg(svg, alt):
     """Graphviz's SVG document as an element for HTML: no XML prolog, labelled for screen readers."""
     start = svg.find("<svg")
-    if start < 0:
+    end = svg.find(">", start)
+    if start < 0 or end < 0:
         raise RenderError("Graphviz returned no <svg> element")
-    return f'<svg role="img" aria-label="{html.escape(alt)}"' + svg[start + len("<svg"):].rstrip()
+    return (f'<svg class="autodiff-graph" role="img" aria-label="{html.escape(alt)}"'
+            f"{svg[start + len('<svg'):end + 1]}\n{_STYLE}{svg[end + 1:].rstrip()}")
 
 
 def _flag(fields, name):
