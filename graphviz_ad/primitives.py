@@ -237,8 +237,8 @@ deg2rad = elementwise("deg2rad",  np.deg2rad,  lambda ans, x: np.full_like(x, np
 rad2deg = elementwise("rad2deg",  np.rad2deg,  lambda ans, x: np.full_like(x, 180 / np.pi, dtype=float), "180/pi")
 radians = elementwise("radians",  np.radians,  lambda ans, x: np.full_like(x, np.pi / 180, dtype=float), "pi/180")
 degrees = elementwise("degrees",  np.degrees,  lambda ans, x: np.full_like(x, 180 / np.pi, dtype=float), "180/pi")
-# np.sinc is a plain function (not a ufunc), routed here through `numpy=`.
-sinc = primitive("sinc", deriv=lambda ans, x: np.where(x == 0, 0.0, (np.cos(np.pi * x) - ans) / np.where(x == 0, 1.0, x)),
+# np.sinc is a plain function, not a ufunc, so it is routed through `numpy=`. Its derivative at 0 is 0.
+sinc = primitive("sinc", deriv=lambda ans, x: (np.cos(np.pi * x) - ans) / np.where(x == 0, 1.0, x),
                  formula="(cos(pi*{x}) - sinc({x}))/{x}", numpy=np.sinc)(np.sinc)
 # Piecewise constant: the derivative is 0 wherever it exists, and 0 is the subgradient used at jumps.
 for _name, _ufunc in [("sign", np.sign), ("floor", np.floor), ("ceil", np.ceil), ("rint", np.rint),

@@ -9,7 +9,6 @@ cases deliberately not supported, `UNSUPPORTED`, at the end of this file.
 
 import itertools
 import operator
-import warnings
 
 import numpy as np
 import pytest
@@ -425,7 +424,8 @@ case("test_nan_to_num", lambda x: np.sum(np.sin(np.nan_to_num(x + NAN_INF))), R(
 # np.array([...]) of traced values is not supported (see UNSUPPORTED); the ties are checked with np.stack.
 case("test_max_equal_values", lambda x: np.max(np.stack([x, x])), 1.0)
 for x in [1.0, -1.0]:
-    case(f"test_max_equal_values_2d[{x}]", lambda x: np.max(np.stack([np.stack([x, x]), np.stack([x, 0.5])]), axis=1), x)
+    case(f"test_max_equal_values_2d[{x}]",
+         lambda x: np.max(np.stack([np.stack([x, x]), np.stack([x, 0.5])]), axis=1), x)
     case(f"test_min_3_way_equality[{x}]",
          lambda x: np.min(np.stack([np.stack([x, x, x]), np.stack([x, 0.5, 0.5]), np.stack([0.5, 0.5, 0.5]),
                                     np.stack([x, x, 0.5])]), axis=0), x)
