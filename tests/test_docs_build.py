@@ -1,0 +1,85 @@
+"""The documentation site builds with warnings as errors, and draws what it promises."""
+
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import graphviz_ad
+from graphviz_ad import samples
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+class Elements(HTMLParser):
+    """Every start tag of a page with its attributes, and which <svg> (by position) it is inside."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.svgs, self.ids, self.inside = [], [], 0
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "svg":
+            self.svgs.append(attrs)
+        if self.inside or tag == "svg":
+            self.inside += 1
+        if "id" in attrs:
+            self.ids.append((len(self.svgs) - 1 if self.inside else None, attrs["id"]))
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        self.handle_endtag(tag)
+
+    def handle_endtag(self, tag):
+        if self.inside:
+            self.inside -= 1
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("site")
+    done = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+                           str(DOCS), str(out), "-d", str(out / ".doctrees")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "WARNING" not in done.stderr and "ERROR" not in done.stderr, done.stderr
+    return out
+
+
+def page(site, name):
+    return Elements((site / f"{name}.html").read_text(encoding="utf-8"))
+
+
+def test_gallery_draws_every_sample_once_inline(site):
+    gallery = page(site, "gallery")
+    drawn = [svg["aria-label"].split()[4] for svg in gallery.svgs]   # "The graph of the NAME sample, ..."
+    assert sorted(drawn) == samples.names()
+    for k in range(len(gallery.svgs)):
+        ids = [i for svg, i in gallery.ids if svg == k]
+        assert ids and all(i.startswith(("adg-gallery-", "a_adg-gallery-")) for i in ids)
+        assert all(f"-gallery-{k + 1}-" in i for i in ids)
+    inside = [i for svg, i in gallery.ids if svg is not None]
+    assert len(inside) == len(set(inside))
+
+
+def test_tutorial_draws_its_lessons(site):
+    labels = [svg["aria-label"] for svg in page(site, "tutorial").svgs]
+    for name in ("square_of_affine", "sigmoid", "two_paths", "neuron", "net_221", "sigmoid_chain20",
+                 "relu_chain20", "residual_chain20"):
+        assert any(label.startswith(f"Computation graph of {name}:") for label in labels), name
+    assert "Computation graph of expr: sin(x**2)" in labels
+
+
+def test_api_reference_documents_every_public_name(site):
+    ids = {i for _, i in page(site, "api").ids}
+    missing = [name for name in graphviz_ad.__all__ if f"graphviz_ad.{name}" not in ids]
+    assert not missing, f"add these to docs/api.rst: {missing}"
+
+
+def test_every_markdown_page_of_docs_is_in_the_site(site):
+    for source in DOCS.glob("*.md"):
+        assert (site / f"{source.stem}.html").exists(), source.name
