@@ -39,6 +39,7 @@ import warnings
 import click
 
 import graphviz_ad
+import graphviz_ad.samples
 from graphviz_ad.errors import GraphvizAdError
 from graphviz_ad.expression import ExpressionError
 from graphviz_ad.targets import (InputError, SourceSyntaxError, TargetError, UserCodeError, trace_inputs,
