@@ -244,6 +244,7 @@ sinc = primitive("sinc", deriv=lambda ans, x: (np.cos(np.pi * x) - ans) / np.whe
 for _name, _ufunc in [("sign", np.sign), ("floor", np.floor), ("ceil", np.ceil), ("rint", np.rint),
                       ("trunc", np.trunc)]:
     elementwise(_name, _ufunc, lambda ans, x: np.zeros_like(x, dtype=float), "0")
+implements(np.fix)(lambda x, out=None: PRIMITIVES["trunc"](x) if out is None else _no_out("fix", out, {}))
 
 @primitive("round", deriv=lambda ans, x, decimals=0: np.zeros_like(x, dtype=float), formula="0",
            expr="round({x})")
@@ -313,6 +314,11 @@ copysign = elementwise("copysign", np.copysign,
             (lambda ans, x, y: np.sign(x) * np.where(np.signbit(y), -1.0, 1.0),
              lambda ans, x, y: np.zeros_like(ans, dtype=float)),
             ("sign({x})*sign({y})", "0"), expr="copysign({x}, {y})")
+float_power = elementwise("float_power", np.float_power, power.derivs, power.formulas, display="^", expr="{x}^{y}",
+                          prec=3)
+heaviside = elementwise("heaviside", np.heaviside, (lambda ans, x, y: np.zeros_like(ans, dtype=float),
+                                                    lambda ans, x, y: np.asarray(x == 0, dtype=float)),
+                        ("0", "[{x} = 0]"), expr="heaviside({x}, {y})")
 UFUNCS[np.true_divide] = PRIMITIVES["divide"]
 UFUNCS[np.remainder] = PRIMITIVES["mod"]
 UFUNCS[np.abs] = PRIMITIVES["absolute"]
@@ -1594,6 +1600,69 @@ def _correlate(a, v, mode):
     return _convolve(a, _np_flip(v), mode)
 
 
+@implements(np.unique)
+def _np_unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, **kw):
+    if axis is not None:
+        _unsupported("unique", "axis=")
+    found = np.unique(np.asarray(_plain(ar)), True, return_inverse, return_counts, **kw)
+    values = getitem(reshape(ar, (-1,)), found[1])   # each unique value is the element it was found at
+    extra = ((found[1],) if return_index else ()) + tuple(found[2:])
+    return (values, *extra) if extra else values
+
+
+@implements(np.bincount)
+def _np_bincount(x, /, weights=None, minlength=0):
+    bins = np.asarray(_plain(x))
+    if weights is None:
+        return np.bincount(bins, minlength=minlength)
+    n = max(minlength, int(bins.max()) + 1 if bins.size else 0)
+    return matmul(weights, (bins[:, None] == np.arange(n)).astype(float))   # weights summed into bins
+
+
+@implements(np.delete)
+def _np_delete(arr, obj, axis=None):
+    arr, axis = _along(arr, axis)
+    kept = np.delete(np.arange(np.shape(arr)[axis]), _plain(obj))
+    return getitem(arr, _axis_index(axis, np.ndim(arr), kept))
+
+
+@implements(np.ediff1d)
+def _np_ediff1d(ary, to_end=None, to_begin=None):
+    parts = [reshape(v, (-1,)) for v in (to_begin, _np_diff(reshape(ary, (-1,))), to_end) if v is not None]
+    return parts[0] if len(parts) == 1 else concatenate(*parts, axis=0)
+
+
+@implements(np.gradient)
+def _np_gradient(f, *varargs, axis=None, edge_order=1):
+    axes = _axes(axis, np.ndim(f))
+    spacings = list(varargs) if len(varargs) > 1 else list(varargs) * len(axes) if varargs else [1.0] * len(axes)
+    if edge_order != 1 or any(np.ndim(h) for h in spacings):
+        _unsupported("gradient", "non-uniform spacing or edge_order=2")
+    out = []
+    for ax, h in zip(axes, spacings):
+        n = np.shape(f)[ax]
+        part = lambda lo, hi: getitem(f, _axis_index(ax, np.ndim(f), slice(lo, hi)))  # noqa: E731
+        pieces = [divide(subtract(part(1, 2), part(0, 1)), h)]
+        if n > 2:
+            pieces.append(divide(subtract(part(2, n), part(0, n - 2)), 2.0 * h))
+        pieces.append(divide(subtract(part(n - 1, n), part(n - 2, n - 1)), h))
+        out.append(concatenate(*pieces, axis=ax))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+@implements(np.polyval)
+def _np_polyval(p, x):
+    y = 0.0
+    for i in range(np.shape(p)[0]):   # Horner's rule
+        y = add(multiply(y, x), getitem(p, i))
+    return y
+
+
+@implements(np.logspace)
+def _np_logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    return power(base, _np_linspace(start, stop, num, endpoint, dtype=dtype, axis=axis))
+
+
 @implements(np.cov)
 def _np_cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *, dtype=None):
     if fweights is not None or aweights is not None:
@@ -1767,7 +1836,7 @@ _PLAIN_FUNCTIONS = {np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort
                     np.result_type, np.isclose, np.allclose, np.array_equal, np.count_nonzero,
                     np.all, np.any, np.isnan, np.isfinite, np.isinf, np.zeros_like, np.ones_like,
                     np.empty_like, np.iscomplexobj, np.isrealobj, np.searchsorted,
-                    np.unique, np.argwhere, np.flatnonzero, np.argpartition, np.imag,
+                    np.argwhere, np.flatnonzero, np.argpartition, np.imag,
                     np.angle, np.iscomplex, np.isreal, np.isneginf, np.isposinf, np.digitize, np.histogram}
 _REDUCE = {np.add: "sum", np.maximum: "max", np.minimum: "min", np.multiply: "prod"}
 _HINTS = {"array": "np.stack([...])", "asarray": "the traced value itself", "matrix": "np.stack",

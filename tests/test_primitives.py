@@ -58,7 +58,8 @@ BINARY = {
     "minimum": ((-2, 2), (-2, 2)), "fmax": ((-2, 2), (-2, 2)), "fmin": ((-2, 2), (-2, 2)),
     "arctan2": ((-2, 2), (0.5, 2)), "hypot": ((0.5, 2), (-2, -0.5)), "logaddexp": ((-2, 2), (-2, 2)),
     "logaddexp2": ((-2, 2), (-2, 2)), "mod": ((0.1, 0.9), (1.1, 2)), "fmod": ((0.1, 0.9), (1.1, 2)),
-    "floor_divide": ((2.1, 2.9), (1.1, 1.3)), "copysign": ((0.5, 2), (-2, 2)),
+    "floor_divide": ((2.1, 2.9), (1.1, 1.3)), "copysign": ((0.5, 2), (-2, 2)), "float_power": ((0.5, 2), (-2, 2)),
+    "heaviside": ((0.2, 2), (-1, 1)),
 }
 UNARY_SHAPES = [(), (3,), (2, 3)]
 BINARY_SHAPES = [((), (3, 4)), ((3, 4), ()), ((3, 1), (1, 4)), ((4,), (3, 4)), ((2, 3), (2, 3))]
@@ -76,6 +77,7 @@ for name, (lo, hi) in UNARY.items():
 for name, ((alo, ahi), (blo, bhi)) in BINARY.items():
     for sa, sb in BINARY_SHAPES:
         add(name, [U(alo, ahi, sa), U(blo, bhi, sb)], argnums=(0, 1))
+add("heaviside", [np.array([0.0, 1.0, -1.0, 0.0]), R(4)], argnums=(1,), label="4,4,x at the step")
 for cond_shape, sx, sy in [((3, 4), (3, 4), (3, 4)), ((3, 4), (), (3, 4)), ((3, 4), (3, 1), (1, 4))]:
     add("where", [R(*cond_shape) > 0, U(-2, 2, sx), U(-2, 2, sy)], argnums=(1, 2),
         label=shape_text(U(0, 1, sx), U(0, 1, sy)))
