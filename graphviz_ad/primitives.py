@@ -4,6 +4,11 @@ One row declares an op. Elementwise ops give `deriv` (d ans / d argument, elemen
 `unbroadcast(g * deriv)` and their edge's `local_factor` is the same derivative, so the colour of an
 edge and the gradient it carries come from one rule. Other ops give `vjp` (or `vjp_argnum` when their
 operands are variadic). Templates use `{x}`, `{y}`, `{z}` for operands 0, 1, 2 and `{ans}` for the result.
+Arguments after a fixed-arity op's operands (axis, index, shape, ...) are static: they are recorded as
+keywords, the node's `params`.
+
+Most of numpy is reached through adapters (`implements`): numpy's signature mapped onto these rows, or a
+composite of them (norm, sort, tile, kron, quantile...), so their gradients need no rules of their own.
 """
 
 import collections
