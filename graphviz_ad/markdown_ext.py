@@ -59,6 +59,7 @@ class Drawing:
 
     svg: str            # the <svg> element alone: no XML prolog, with role="img" and aria-label
     name: str           # the traced function's name
+    alt: str = ""       # the aria-label: what the drawing shows, in words
     caption: str = ""
     source_file: str = ""   # the file the traced function lives in ("" for an expression)
 
@@ -132,7 +133,7 @@ def draw(target, fields, *, id_prefix=None, base_dir=None):
     svg = render(G, highlight=marks, id_prefix=id_prefix, **options).decode("utf-8")
     alt = (fields.get("alt") or "").strip() or " ".join(
         f"Computation graph of {loaded.name}: {loaded.description}".split()).rstrip(": ")
-    return Drawing(svg=inline_svg(svg, alt), name=loaded.name, caption=(fields.get("caption") or "").strip(),
+    return Drawing(svg=inline_svg(svg, alt), name=loaded.name, alt=alt, caption=(fields.get("caption") or "").strip(),
                    source_file=_source_file(loaded))
 
 

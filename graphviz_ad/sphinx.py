@@ -21,7 +21,8 @@ The SVG is inlined, so its tooltips keep working, and its ids start with a prefi
 name and the graph's number in it: unique on a site and the same in every build. The config value
 ``autodiff_graph_defaults`` (a dict of option name -> text) sets options for every graph. A graph that
 cannot be drawn is a warning naming the reason (an error under ``sphinx-build -W``), not a crash.
-Reading is parallel-safe. Graphs appear in HTML output only.
+Reading is parallel-safe. Other builders than HTML (text, LaTeX, ...) show the ``:alt:`` text in
+brackets instead of the drawing.
 """
 
 import os
@@ -29,6 +30,7 @@ import re
 
 from docutils import nodes
 from docutils.parsers.rst import directives
+from sphinx import addnodes
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
@@ -75,8 +77,9 @@ class AutodiffGraph(SphinxDirective):
         if drawing.source_file:
             self.env.note_dependency(os.path.abspath(drawing.source_file))
         figure = nodes.figure("", classes=["autodiff-graph"] + self.options.get("class", []))
-        figure += nodes.raw("", f'<div class="autodiff-graph-drawing" style="overflow-x: auto">{drawing.svg}</div>',
-                            format="html")
+        html = f'<div class="autodiff-graph-drawing" style="overflow-x: auto">{drawing.svg}</div>'
+        figure += addnodes.only("", nodes.raw("", html, format="html"), expr="format_html")
+        figure += addnodes.only("", nodes.paragraph("", f"[{drawing.alt}]"), expr="not format_html")
         if drawing.caption:
             text, messages = self.state.inline_text(drawing.caption, self.lineno)
             figure += nodes.caption(drawing.caption, "", *text)

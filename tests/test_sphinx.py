@@ -59,7 +59,7 @@ class Page(HTMLParser):
         return [t for t, _ in self.svgs[k]["elements"] if t == "title"]
 
 
-def build(root, pages, files=None, conf="", parallel=1, fresh=True, status=None):
+def build(root, pages, files=None, conf="", parallel=1, fresh=True, status=None, builder="html"):
     """Build an HTML site from {docname: rst text}; returns (output folder, warnings text)."""
     src = root / "src"
     for name, text in {**pages, **(files or {})}.items():
@@ -70,7 +70,7 @@ def build(root, pages, files=None, conf="", parallel=1, fresh=True, status=None)
     warnings = io.StringIO()
     nocolor()
     with docutils_namespace():   # each build registers its own directives and nodes, as sphinx-build does
-        app = Sphinx(str(src), str(src), str(root / "out"), str(root / "doctrees"), "html",
+        app = Sphinx(str(src), str(src), str(root / "out"), str(root / "doctrees"), builder,
                      status=status or io.StringIO(), warning=warnings, freshenv=fresh, parallel=parallel)
         app.build()
     assert app.statuscode == 0
@@ -174,6 +174,15 @@ def test_a_graph_that_cannot_be_drawn_is_a_warning_and_the_build_goes_on(tmp_pat
     assert "index.rst:9: WARNING: autodiff-graph model.py:boom: boom raised ValueError: no good" in lines[2]
     page = read(out, "index")
     assert len(page.svgs) == 1 and all("adg-index-4-" in i for i in page.ids(0))
+
+
+def test_other_builders_show_the_alt_text_instead(tmp_path):
+    out, warnings = build(tmp_path, {"index": INDEX, "sub/page": SUB}, {"sub/model.py": MODEL}, builder="text")
+    assert warnings == ""
+    text = (out / "index.txt").read_text()
+    assert "[Computation graph of sigmoid: The sigmoid in three stages" in text
+    assert "The *sigmoid* in three stages" in text and "<svg" not in text
+    assert "[The loss of the tiny model]" in (out / "sub" / "page.txt").read_text()
 
 
 def test_editing_the_traced_file_rebuilds_the_page(tmp_path):
