@@ -45,6 +45,7 @@ FIELDS = {
     "wrt": "the arguments to differentiate, separated by commas or spaces",
     "highlight": "names of nodes to mark, separated by commas or spaces",
     "diagnose": "mark what the debugger finds (vanishing, exploding, NaN, dead units, ...)",
+    "interactive": "embed the interactive page (pan, zoom, paths, step-through) instead of the picture",
     "option": "other drawing options KEY=VALUE, separated by ';', as the command line's -O",
     "caption": "text under the drawing",
     "alt": "the text that screen readers say for the drawing",
@@ -55,9 +56,10 @@ _WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "o
 
 @dataclass(frozen=True)
 class Drawing:
-    """A drawn graph, ready to inline: the ``<svg>`` element and what the page around it needs."""
+    """A drawn graph, ready to inline: its HTML element and what the page around it needs."""
 
-    svg: str            # the <svg> element alone: no XML prolog, with role="img" and aria-label
+    html: str           # the <svg> element alone (no XML prolog, with role="img" and aria-label), or
+                        # with :interactive: the interactive page's <div>
     name: str           # the traced function's name
     alt: str = ""       # the aria-label: what the drawing shows, in words
     caption: str = ""
@@ -93,7 +95,7 @@ def resolve_file(target, base_dir):
 
 
 def draw(target, fields, *, id_prefix=None, base_dir=None):
-    """Trace a TARGET at the inputs its fields give and draw it as an inline SVG.
+    """Trace a TARGET at the inputs its fields give and draw it as an inline SVG (or interactive page).
 
     Args:
         target: TARGET text (``file.py:function``, ``module:function``, a sample's name), or ""
@@ -130,10 +132,14 @@ def draw(target, fields, *, id_prefix=None, base_dir=None):
             raise RenderError(f":option: {item!r}: expected KEY=VALUE, e.g. vanishing=1e-4")
         options[key.strip()] = option_value(value)
     marks = highlight(G, split_list(fields.get("highlight"), r"[,\s]+"), _flag(fields, "diagnose"))
-    svg = render(G, highlight=marks, id_prefix=id_prefix, **options).decode("utf-8")
     alt = (fields.get("alt") or "").strip() or " ".join(
         f"Computation graph of {loaded.name}: {loaded.description}".split()).rstrip(": ")
-    return Drawing(svg=inline_svg(svg, alt), name=loaded.name, alt=alt, caption=(fields.get("caption") or "").strip(),
+    if _flag(fields, "interactive"):
+        from .html import to_html
+        element = to_html(G, fragment=True, highlight=marks, id_prefix=id_prefix, **options).strip()
+    else:
+        element = inline_svg(render(G, highlight=marks, id_prefix=id_prefix, **options).decode("utf-8"), alt)
+    return Drawing(html=element, name=loaded.name, alt=alt, caption=(fields.get("caption") or "").strip(),
                    source_file=_source_file(loaded))
 
 
@@ -234,18 +240,24 @@ class GraphBlocks(Preprocessor):
         try:
             target, fields = parse_block(match["body"])
             drawing = draw(target, fields, id_prefix=prefix, base_dir=self.extension.getConfig("base_dir") or None)
-        except GraphvizAdError as e:
-            message = " ".join(str(e).split())
+        except Exception as e:   # one bad block must not stop the whole site: show and log why
+            message = failure_text(e)
             log.warning("autodiff-graph: %s", message)
             return "\n\n" + self.md.htmlStash.store(
                 f'<pre class="autodiff-graph-error">autodiff-graph: {html.escape(message)}</pre>') + "\n\n"
         return "\n\n" + self.md.htmlStash.store(figure_html(drawing)) + "\n\n"
 
 
+def failure_text(exc):
+    """Why a graph could not be drawn, on one line: our own errors say it all, others add their type."""
+    text = " ".join(str(exc).split())
+    return text if isinstance(exc, GraphvizAdError) and text else f"{type(exc).__name__}: {text}".rstrip(": ")
+
+
 def figure_html(drawing):
     """The drawing in a scrolling ``<figure>``, with its caption."""
     caption = f"<figcaption>{html.escape(drawing.caption)}</figcaption>" if drawing.caption else ""
-    return (f'<figure class="autodiff-graph"><div style="overflow-x: auto">{drawing.svg}</div>'
+    return (f'<figure class="autodiff-graph"><div style="overflow-x: auto">{drawing.html}</div>'
             f"{caption}</figure>")
 
 

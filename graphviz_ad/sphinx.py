@@ -13,7 +13,7 @@ from the document's folder), ``package.module:function`` (importable from conf.p
 bundled sample's name; or leave it out and give ``:expr: sin(x**2)``. The options mirror the command
 line (see `graphviz_ad.markdown_ext.FIELDS`): ``:at:`` (inputs NAME=VALUE, one a line or separated by
 ``;``), ``:seed:``, ``:wrt:``, ``:highlight:`` (node names), ``:diagnose:`` (mark the debugger's
-findings), every drawing option by name (``:rankdir:``, ``:precision:``, ``:values:``, ``:grads:``,
+findings), ``:interactive:`` (embed the interactive page of `graphviz_ad.html` instead of the picture), every drawing option by name (``:rankdir:``, ``:precision:``, ``:values:``, ``:grads:``,
 ``:formulas:``, ``:labels:``, ``:legend:``, ``:theme:``, ``:budget:``, ...), ``:option: KEY=VALUE``,
 and ``:caption:``, ``:alt:``, ``:name:`` (a reference target), ``:class:``.
 
@@ -35,7 +35,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from . import __version__
-from .markdown_ext import FIELDS, draw
+from .markdown_ext import FIELDS, draw, failure_text
 
 logger = logging.getLogger(__name__)
 
@@ -70,14 +70,13 @@ class AutodiffGraph(SphinxDirective):
             drawing = draw(target, fields, id_prefix=id_prefix(self.env.docname, number), base_dir=base_dir)
         except Exception as e:   # a graph that cannot be drawn must not stop the build: say why instead
             what = target or f":expr: {fields.get('expr', '')}"
-            reason = " ".join(str(e).split()) or type(e).__name__
-            logger.warning("autodiff-graph %s: %s", what, reason, location=self.get_location(),
+            logger.warning("autodiff-graph %s: %s", what, failure_text(e), location=self.get_location(),
                            type="autodiff-graph", subtype="render")
             return []
         if drawing.source_file:
             self.env.note_dependency(os.path.abspath(drawing.source_file))
         figure = nodes.figure("", classes=["autodiff-graph"] + self.options.get("class", []))
-        html = f'<div class="autodiff-graph-drawing" style="overflow-x: auto">{drawing.svg}</div>'
+        html = f'<div class="autodiff-graph-drawing" style="overflow-x: auto">{drawing.html}</div>'
         figure += addnodes.only("", nodes.raw("", html, format="html"), expr="format_html")
         figure += addnodes.only("", nodes.paragraph("", f"[{drawing.alt}]"), expr="not format_html")
         if drawing.caption:
