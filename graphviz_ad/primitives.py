@@ -776,7 +776,7 @@ def _getitem_vjp(g, ans, x, index):
 @primitive("getitem", vjp=_getitem_vjp, formula=lambda x, index: f"1 at [{_index_text(index)}]",
            expr="{x}[i]")
 def getitem(x, index):
-    return np.asarray(x)[index] if np.ndim(x) else x
+    return x if np.ndim(x) == 0 and isinstance(index, tuple) and not index else np.asarray(x)[index]
 
 
 def _index_text(index):
