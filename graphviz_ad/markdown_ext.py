@@ -132,8 +132,7 @@ def draw(target, fields, *, id_prefix=None, base_dir=None):
             raise RenderError(f":option: {item!r}: expected KEY=VALUE, e.g. vanishing=1e-4")
         options[key.strip()] = option_value(value)
     marks = highlight(G, split_list(fields.get("highlight"), r"[,\s]+"), _flag(fields, "diagnose"))
-    alt = (fields.get("alt") or "").strip() or " ".join(
-        f"Computation graph of {loaded.name}: {loaded.description}".split()).rstrip(": ")
+    alt = (fields.get("alt") or "").strip() or default_alt(loaded)
     if _flag(fields, "interactive"):
         from .html import to_html
         element = to_html(G, fragment=True, highlight=marks, id_prefix=id_prefix, **options).strip()
@@ -143,13 +142,21 @@ def draw(target, fields, *, id_prefix=None, base_dir=None):
                    source_file=_source_file(loaded))
 
 
+def default_alt(loaded):
+    """"Computation graph of sigmoid: <its description>", or of the expression as written."""
+    if loaded.kind == "expression":
+        return f"Computation graph of {loaded.spec}"
+    text = f"{loaded.name}: {loaded.description}" if loaded.description else loaded.name
+    return "Computation graph of " + " ".join(text.split())
+
+
 def highlight(G, names, with_diagnose=False):
     """The renderer's highlight: the debugger's marks if asked, and the mark 'highlight' on named nodes."""
     if not names and not with_diagnose:
         return None
     report = run_diagnose(G) if with_diagnose else None
-    nodes = dict(report.nodes) if report else {}
-    edges = dict(report.edges) if report else {}
+    nodes = dict(report.nodes) if report is not None else {}
+    edges = dict(report.edges) if report is not None else {}
     for name in names:
         found = [n for n, data in G.nodes(data=True) if data.get("name") == name]
         if not found:

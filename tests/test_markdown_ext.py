@@ -64,6 +64,8 @@ def test_blocks_become_inline_svg_with_unique_ids_and_tooltips():
         tooltips = [a.get(f"{XLINK}title") for a in d.iter(f"{SVG}a")]
         assert any(t.startswith("x ") and "grad " in t for t in tooltips)   # hovering x shows its gradient
         assert d.get("role") == "img" and d.get("aria-label").startswith("Computation graph of ")
+    assert drawings[0].get("aria-label").startswith("Computation graph of sigmoid: The sigmoid in three stages")
+    assert drawings[1].get("aria-label") == "Computation graph of sin(x**2)"
     captions = [e.text for e in page.iter("figcaption")]
     assert captions == ["The sigmoid in three stages"]
     assert page.find(".//code").text.startswith('print("ordinary code stays code")')
