@@ -550,7 +550,7 @@ case("numpy_matrix_power[negative]", lambda x: np.linalg.matrix_power(x, -2), we
 case("numpy_multi_dot", lambda a, b, c: np.linalg.multi_dot([a, b, c]), R(2, 3), R(3, 4), R(4), argnum=(0, 1, 2))
 case("numpy_index[boolean mask]", lambda x: x[x > 0], R(3, 4))
 case("numpy_index[None-Ellipsis]", lambda x: x[None, ..., 1], R(3, 4))
-case("numpy_index[scalar-None]", lambda x: x[None] * np.array([1.0, 2.0]), 1.5)
+case("numpy_index[scalar-None]", lambda x: x[None] * np.array([1.0, 2.0]), np.array(1.5))
 case("numpy_index[integer arrays]", lambda x: x[np.array([[0, 2], [1, 1]]), np.array([1, 3])], R(3, 4))
 case("numpy_iter_unpacking", lambda x: (lambda a, b, c: a * b - c)(*x), R(3, 2))
 case("numpy_moveaxis", lambda x: np.moveaxis(x, 0, -1), R(2, 3, 4))
