@@ -1455,6 +1455,58 @@ def svd_vh(x):
     return np.linalg.svd(x, full_matrices=False)[2]
 
 
+def _qr_vjp(x, gq=None, gr=None):
+    # Reduced QR of a tall (or square) matrix: with M = R gR^T - gQ^T Q and M's lower triangle mirrored
+    # up, the gradient is (gQ + Q M) R^-T.
+    q, r = np.linalg.qr(x)
+    gq = np.zeros(np.shape(q)) if gq is None else gq
+    gr = np.zeros(np.shape(r)) if gr is None else gr
+    m = r @ _T(gr) - _T(gq) @ q
+    m = np.tril(m) + _T(np.tril(m, -1))
+    return _T(np.linalg.solve(r, _T(gq + q @ m)))
+
+
+@primitive("qr_q", vjp=lambda g, ans, x: _qr_vjp(x, gq=g), formula="QR", expr="qr_q({x})")
+def qr_q(x):
+    return np.linalg.qr(x)[0]
+
+
+@primitive("qr_r", vjp=lambda g, ans, x: _qr_vjp(x, gr=g), formula="QR", expr="qr_r({x})")
+def qr_r(x):
+    return np.linalg.qr(x)[1]
+
+
+QRResult = collections.namedtuple("QRResult", "Q R")
+
+
+@implements(np.linalg.qr)
+def _np_qr(a, mode="reduced"):
+    m, n = np.shape(a)[-2:]
+    if mode not in ("reduced", "r") or m < n:
+        raise TraceError(f"np.linalg.qr: only mode='reduced' or 'r' of a matrix with at least as many rows as "
+                         f"columns can be traced (at {where()})")
+    return qr_r(a) if mode == "r" else QRResult(qr_q(a), qr_r(a))
+
+
+@implements(np.linalg.lstsq)
+def _np_lstsq(a, b, rcond=None):
+    """The least-squares solution through the pseudo-inverse; residuals, rank and singular values as numpy."""
+    _, residuals, rank, sv = np.linalg.lstsq(np.asarray(_plain(a)), np.asarray(_plain(b)), rcond=rcond)
+    x = matmul(_np_pinv(a), b)
+    if np.size(residuals):
+        residuals = sum_(square(subtract(b, matmul(a, x))), 0)
+    return x, residuals, rank, sv
+
+
+@implements(np.linalg.cond)
+def _np_cond(x, p=None):
+    if p not in (None, 2, -2):
+        return multiply(_np_norm(x, p, (-2, -1)), _np_norm(inv(x), p, (-2, -1)))
+    s = singular_values(x)
+    ratio = divide(max_(s, -1), min_(s, -1))
+    return divide(1.0, ratio) if p == -2 else ratio
+
+
 implements(np.linalg.inv)(lambda a: inv(a))
 implements(np.linalg.det)(lambda a: det(a))
 implements(np.linalg.solve)(lambda a, b: solve(a, b))

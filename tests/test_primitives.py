@@ -166,6 +166,9 @@ add("cholesky", [sym_psd(3, 2)])
 for name in ["svd_u", "singular_values", "svd_vh"]:
     for shape in [(3, 3), (4, 2), (2, 4), (2, 3, 2)]:
         add(name, [R(*shape)])
+for name in ["qr_q", "qr_r"]:
+    for shape in [(3, 3), (4, 2), (2, 3, 2)]:
+        add(name, [R(*shape)])
 for name in ["softmax", "log_softmax"]:
     add(name, [X34])
     add(name, [X234, 0], label="2x3x4,axis=0")
