@@ -170,6 +170,18 @@ def implements(*numpy_functions):
     return wrap
 
 
+def available(*names):
+    """The numpy functions of these names that the installed numpy has (numpy 2 added several)."""
+    found = []
+    for name in names:
+        obj = np
+        for part in name.split("."):
+            obj = getattr(obj, part, None)
+        if obj is not None:
+            found.append(obj)
+    return found
+
+
 # ---------------------------------------------------------------------------------------------------
 # Broadcasting is undone in one place.
 
@@ -257,7 +269,7 @@ def round_(x, decimals=0):
     return np.round(x, decimals)
 
 
-for _fn in (np.round, getattr(np, "around", np.round)):
+for _fn in available("round", "around"):
     implements(_fn)(lambda a, decimals=0, out=None: round_(a, decimals) if out is None
                     else _no_out("round", out, {}))
 
@@ -1335,7 +1347,7 @@ def _T(a):
 
 
 def _solve_vjp(argnum, g, ans, a, b):
-    vector = np.ndim(b) == 1
+    vector = np.ndim(ans) == np.ndim(a) - 1   # b was a (stack of) vector(s), under numpy 1's rule or 2's
     gb = np.linalg.solve(_T(a), g[..., None])[..., 0] if vector else np.linalg.solve(_T(a), g)
     if argnum == 1:
         return unbroadcast(gb, np.asarray(b))
@@ -1533,7 +1545,7 @@ def _np_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     return SVDResult(svd_u(a), singular_values(a), svd_vh(a))
 
 
-implements(np.linalg.svdvals)(lambda x, /: singular_values(x))
+implements(*available("linalg.svdvals"))(lambda x, /: singular_values(x))
 
 
 @implements(np.linalg.pinv)
@@ -1617,7 +1629,7 @@ def _np_interp(x, xp, fp, left=None, right=None, period=None):
     return where_(xv > xpv[-1], getitem(fp, n - 1) if right is None else right, out)
 
 
-@implements(np.trapezoid)
+@implements(*available("trapezoid", "trapz"))
 def _np_trapezoid(y, x=None, dx=1.0, axis=-1):
     axis = axis % np.ndim(y)
     n = np.shape(y)[axis]
@@ -1760,22 +1772,22 @@ def _np_meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
 # ---------------------------------------------------------------------------------------------------
 # numpy 2's array-API spellings of the functions above.
 
-implements(np.matrix_transpose, np.linalg.matrix_transpose)(lambda x, /: swapaxes(x, -1, -2))
-implements(np.vecdot, np.linalg.vecdot)(lambda x1, x2, /, *, axis=-1, **kw: sum_(multiply(x1, x2), axis))
-if hasattr(np, "matvec"):
-    implements(np.matvec)(lambda x1, x2, /, **kw: getitem(matmul(x1, getitem(x2, (Ellipsis, None))), (Ellipsis, 0)))
-    implements(np.vecmat)(lambda x1, x2, /, **kw: getitem(matmul(getitem(x1, (Ellipsis, None, slice(None))), x2),
+implements(*available("matrix_transpose", "linalg.matrix_transpose"))(lambda x, /: swapaxes(x, -1, -2))
+implements(*available("vecdot", "linalg.vecdot"))(lambda x1, x2, /, *, axis=-1, **kw: sum_(multiply(x1, x2), axis))
+implements(*available("matvec"))(lambda x1, x2, /, **kw: getitem(matmul(x1, getitem(x2, (Ellipsis, None))),
+                                                                  (Ellipsis, 0)))
+implements(*available("vecmat"))(lambda x1, x2, /, **kw: getitem(matmul(getitem(x1, (Ellipsis, None, slice(None))), x2),
                                                           (Ellipsis, 0, slice(None))))
-implements(np.linalg.outer)(lambda x1, x2, /: outer(x1, x2))
-implements(np.linalg.cross)(lambda x1, x2, /, *, axis=-1: _np_cross(x1, x2, axis=axis))
-implements(np.linalg.diagonal)(lambda x, /, *, offset=0: diagonal(x, offset, -2, -1))
-implements(np.linalg.trace)(lambda x, /, *, offset=0, dtype=None: sum_(diagonal(x, offset, -2, -1), -1))
-implements(np.linalg.tensordot)(lambda x1, x2, /, *, axes=2: _np_tensordot(x1, x2, axes))
-implements(np.linalg.matmul)(lambda x1, x2, /: matmul(x1, x2))
-implements(np.astype)(lambda x, dtype, /, *, copy=True, device=None: astype(x, dtype))
+implements(*available("linalg.outer"))(lambda x1, x2, /: outer(x1, x2))
+implements(*available("linalg.cross"))(lambda x1, x2, /, *, axis=-1: _np_cross(x1, x2, axis=axis))
+implements(*available("linalg.diagonal"))(lambda x, /, *, offset=0: diagonal(x, offset, -2, -1))
+implements(*available("linalg.trace"))(lambda x, /, *, offset=0, dtype=None: sum_(diagonal(x, offset, -2, -1), -1))
+implements(*available("linalg.tensordot"))(lambda x1, x2, /, *, axes=2: _np_tensordot(x1, x2, axes))
+implements(*available("linalg.matmul"))(lambda x1, x2, /: matmul(x1, x2))
+implements(*available("astype"))(lambda x, dtype, /, *, copy=True, device=None: astype(x, dtype))
 
 
-@implements(np.cumulative_sum)
+@implements(*available("cumulative_sum"))
 def _np_cumulative_sum(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
     _no_out("cumulative_sum", out, {})
     summed = cumsum(x, axis if axis is not None or np.ndim(x) > 1 else 0)
@@ -1786,7 +1798,7 @@ def _np_cumulative_sum(x, /, *, axis=None, dtype=None, out=None, include_initial
     return concatenate(np.zeros(shape), summed, axis=axis if axis is not None else 0)
 
 
-@implements(np.linalg.vector_norm)
+@implements(*available("linalg.vector_norm"))
 def _np_vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     if axis is None:
         out = _vector_norm(reshape(x, (-1,)), ord, 0)
@@ -1795,7 +1807,7 @@ def _np_vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
         or len(axis) == 1 else _np_norm(x, None, tuple(axis), keepdims)
 
 
-implements(np.linalg.matrix_norm)(lambda x, /, *, keepdims=False, ord="fro": _np_norm(x, ord, (-2, -1), keepdims))
+implements(*available("linalg.matrix_norm"))(lambda x, /, *, keepdims=False, ord="fro": _np_norm(x, ord, (-2, -1), keepdims))
 
 
 # ---------------------------------------------------------------------------------------------------
