@@ -152,7 +152,7 @@ add("inv", [well_conditioned(3)])
 add("inv", [well_conditioned(2, 3)])
 add("solve", [well_conditioned(3), R(3)], argnums=(0, 1))
 add("solve", [well_conditioned(3), R(3, 2)], argnums=(0, 1))
-add("solve", [well_conditioned(3, 2), R(3, 2)], argnums=(0, 1), label="2x3x3,3x2 (b broadcast)")
+add("solve", [well_conditioned(3, 2), R(1, 3, 2)], argnums=(0, 1), label="2x3x3,1x3x2 (b broadcast)")
 for name in ["det", "logdet"]:
     add(name, [well_conditioned(3)])
     add(name, [well_conditioned(3, 2)])
