@@ -1910,7 +1910,11 @@ _PLAIN_FUNCTIONS = {np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort
 _REDUCE = {np.add: "sum", np.maximum: "max", np.minimum: "min", np.multiply: "prod"}
 _HINTS = {"array": "np.stack([...])", "asarray": "the traced value itself", "matrix": "np.stack",
           "copyto": "np.broadcast_to(value, shape) (np.full and np.full_like of a plain array with a traced "
-                    "fill value write it in place)"}
+                    "fill value write it in place)",
+          "insert": "np.concatenate of slices", "apply_along_axis": "a loop over the slices and np.stack",
+          "piecewise": "np.where or np.select",
+          "linalg.eig": "np.linalg.eigh for a symmetric matrix (eig is complex in general, which is out of scope)",
+          "linalg.eigvals": "np.linalg.eigvalsh for a symmetric matrix (complex results are out of scope)"}
 
 
 def call_ufunc(ufunc, method, inputs, kwargs):
