@@ -1,0 +1,379 @@
+"""The interactive page (format "html"): self-contained, deterministic, bounded in weight, and driven in a
+real headless Chromium: step through both passes, hover, click for paths, pan and zoom, report marks."""
+
+import os
+import re
+
+import numpy as np
+import pytest
+
+import graphviz_ad as ga
+from graphviz_ad import samples, style
+from graphviz_ad.dot import check_options
+from graphviz_ad.errors import RenderError
+from graphviz_ad.html import page_data, to_html
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# The only URLs a page may contain: the SVG and XLink namespace names, which are never fetched.
+NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+
+
+def f(x, y):
+    u = np.sin(x**2)
+    return u * y + x
+
+
+def chain(x, n=250):
+    """1 + 4n nodes: h = sin(h) * 0.5 + h, n times."""
+    h = x
+    for _ in range(n):
+        h = np.sin(h) * 0.5 + h
+    return h
+
+
+@pytest.fixture(scope="module")
+def G():
+    return ga.trace(f, 1.2, 2.0)
+
+
+def expected_partial(G, u, v):
+    """grad(u) after the backward pass has sent the flows of u's out-edges to results >= v (results are
+    visited in reverse trace order), as the label shows it: the node's own grad once every flow is in."""
+    outs = [w for w in G.successors(u) if G.edges[u, w]["grad_flow"] is not None]
+    if min(outs) == v:
+        return style.summary(G.nodes[u]["grad"])
+    return style.summary(sum(G.edges[u, w]["grad_flow"] for w in outs if w >= v))
+
+
+# ---- the page as text ------------------------------------------------------------------------------
+
+def test_page_is_self_contained_and_deterministic(G):
+    page = to_html(G)
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert set(re.findall(r"https?://[^\s\"'<>)]+", page)) <= NAMESPACES
+    assert not re.search(r"<(link|img|iframe)\b|\bsrc=|@import|url\(", page)
+    assert page.count("<svg") == 1 and 'id="gad-n0"' in page and 'id="gad-e_n0_n3"' in page
+    assert to_html(G) == page
+    assert ga.trace(f, 1.2, 2.0) is not G and to_html(ga.trace(f, 1.2, 2.0)) == page
+    assert to_html(G, theme="dark") != page
+
+
+def test_backward_steps_add_flows_in_reverse_trace_order(G):
+    steps = page_data(G, check_options({}))["backward"]
+    assert [s[:2] for s in steps] == [[0, 6], [5, 6], [1, 5], [4, 5], [3, 4], [0, 3]]
+    for u, v, text, done in steps:
+        assert text == expected_partial(G, u, v)
+        assert done == (text == style.summary(G.nodes[u]["grad"]) and v == min(G.successors(u)))
+    x_steps = [s for s in steps if s[0] == 0]
+    assert [s[2] for s in x_steps] == ["1", "1.63"] and [s[3] for s in x_steps] == [False, True]
+
+
+def test_fragment_is_embeddable_with_its_own_ids(G):
+    frag = to_html(G, fragment=True)
+    assert not re.search(r"<(html|head|body)\b|<!DOCTYPE", frag)
+    prefix = re.search(r'class="gad-interactive" id="([^"]+)root"', frag).group(1)
+    assert re.fullmatch(r"gad[0-9a-f]{8}-", prefix)
+    ids = re.findall(r'\bid="([^"]+)"', frag)
+    assert ids and all(prefix in i for i in ids) and len(ids) == len(set(ids))
+    other = to_html(ga.trace(f, 0.5, 2.0), fragment=True)
+    assert prefix not in other
+    assert to_html(G, fragment=True, id_prefix="mine-").count('id="mine-n0"') == 1
+
+
+def test_text_from_the_graph_cannot_break_out_of_the_script():
+    G = ga.trace(f, 1.2, 2.0)
+    G.nodes[1]["name"] = "</script><b>y & co"
+    page = to_html(G)
+    assert "</script><b>" not in page.split('class="gad-data">', 1)[1].split("</script>", 1)[0]
+    assert "\\u003c/script\\u003e\\u003cb\\u003ey \\u0026 co" in page
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"bogus": 1}, "unknown option: 'bogus'"),
+    ({"precision": 0}, "option precision=0 is invalid"),
+    ({"id_prefix": "1x"}, "id_prefix '1x' is invalid"),
+    ({"highlight": {"nodes": {99: "dead"}}}, "highlight marks node 99"),
+], ids=["unknown-option", "bad-precision", "bad-prefix", "bad-highlight"])
+def test_bad_input_is_one_clear_line(G, kwargs, message):
+    with pytest.raises(RenderError, match=re.escape(message)) as e:
+        to_html(G, **kwargs)
+    assert "\n" not in str(e.value)
+
+
+@pytest.fixture(scope="module")
+def big_page():
+    G = ga.trace(chain, 0.3)
+    assert G.number_of_nodes() == 1001
+    return G, to_html(G)
+
+
+def test_a_thousand_node_page_stays_under_two_megabytes(big_page):
+    G, page = big_page
+    size = len(page.encode("utf-8"))
+    assert 200_000 < size < 2_000_000, size
+    assert page.count('class="node"') == G.number_of_nodes() + 1  # every node, and the legend
+
+
+# ---- the page in a real browser ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing; CI must run the browser tests (.ci/run installs chromium)")
+        pytest.skip(f"{CHROMIUM} is not installed (apt install chromium); CI runs these tests")
+    if os.environ.get("CI"):
+        from playwright.sync_api import sync_playwright
+    else:
+        sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A loaded page plus everything it said in the console and every URL it asked for."""
+
+    def __init__(self, browser, path, size=(1200, 700)):
+        self.page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+        self.messages, self.requests = [], []
+        self.page.on("console", lambda m: self.messages.append(f"{m.type}: {m.text}"))
+        self.page.on("pageerror", lambda e: self.messages.append(f"pageerror: {e}"))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.goto(path.as_uri())
+        self.page.wait_for_selector(".gad-counter:has-text('done')")
+
+    def text(self, selector):
+        """The element's text as one line, white space collapsed."""
+        return " ".join(self.page.inner_text(selector).split())
+
+    def ids(self, selector):
+        return self.page.eval_on_selector_all(selector, "els => els.map(e => e.id)")
+
+    def step(self):
+        return int(self.page.get_attribute(".gad-interactive", "data-step"))
+
+    def assert_clean(self):
+        assert self.messages == []
+        assert all(u.startswith("file://") for u in self.requests), self.requests
+
+
+def label(page, node, line):
+    """The visible text of a node's label line starting with `line` ('val' or 'grad'), else None."""
+    return page.page.evaluate(
+        """([id, line]) => {
+            const t = [...document.getElementById(id).querySelectorAll("text")]
+                .find(t => t.textContent.startsWith(line + " "));
+            return t && getComputedStyle(t).visibility === "visible" ? t.textContent : null;
+        }""", [f"gad-n{node}", line])
+
+
+def test_step_through_forward_then_backward(browser, G, tmp_path):
+    path = tmp_path / "f.html"
+    path.write_text(to_html(G), encoding="utf-8")
+    p = Page(browser, path)
+    n = G.number_of_nodes()
+    assert p.ids(".gad-current") == [] and label(p, 0, "grad") == "grad 1.63"
+
+    p.page.keyboard.press("Home")
+    assert p.text(".gad-counter") == "start" and p.ids(".gad-current") == []
+    assert len(p.ids("g.node.gad-pending")) == n and label(p, 0, "val") is None
+
+    for k in range(n):  # forward: node k becomes current, its value appears, no gradient yet
+        p.page.keyboard.press("ArrowRight")
+        d = G.nodes[k]
+        assert p.ids(".gad-current") == [f"gad-n{k}"]
+        assert p.text(".gad-counter") == f"forward {k + 1}/{n}"
+        assert p.text(".gad-step-value") == "value " + style.summary(d["value"])
+        assert label(p, k, "val") == "val " + style.summary(d["value"])
+        assert label(p, k, "grad") is None
+        assert len(p.ids("g.node.gad-pending")) == n - k - 1
+        if k == 3:
+            p.page.screenshot(path=str(tmp_path / "forward.png"))
+            assert sorted(p.ids("g.edge.gad-operand")) == ["gad-e_n0_n3", "gad-e_n2_n3"]
+
+    p.page.keyboard.press("ArrowRight")  # the seed
+    out = G.graph["output"]
+    assert p.ids(".gad-current") == [f"gad-n{out}"] and p.text(".gad-step-grad") == "grad 1"
+    assert label(p, out, "grad") == "grad 1"
+
+    backward = [(u, v) for v in sorted(G, reverse=True) for u in sorted(G.predecessors(v))
+                if G.edges[u, v]["grad_flow"] is not None]
+    for k, (u, v) in enumerate(backward):  # each flow arrives at its operand and adds in
+        p.page.keyboard.press("ArrowRight")
+        want = expected_partial(G, u, v)
+        assert sorted(p.ids(".gad-current")) == sorted([f"gad-n{u}", f"gad-e_n{u}_n{v}"])
+        assert p.text(".gad-counter") == f"backward {k + 1}/{len(backward)}"
+        assert p.text(".gad-step-value") == "value " + style.summary(G.nodes[u]["value"])
+        assert p.text(".gad-step-grad").startswith(f"grad {want} (")
+        assert label(p, u, "grad") == f"grad {want}"
+        assert style.summary(G.edges[u, v]["grad_flow"]) in p.text(".gad-step-note")
+        if (u, v) == (1, 5):
+            assert label(p, 0, "grad") == "grad 1"  # x has one of its two terms so far
+            assert "gad-e_n4_n5" in p.ids("g.edge.gad-waiting")
+            assert "gad-e_n0_n6" not in p.ids("g.edge.gad-waiting")
+            p.page.screenshot(path=str(tmp_path / "backward.png"))
+
+    p.page.keyboard.press("ArrowRight")
+    assert p.text(".gad-counter") == "done" and p.ids(".gad-current") == []
+    for node, d in G.nodes(data=True):
+        if d["grad"] is not None:
+            assert label(p, node, "grad") == "grad " + style.summary(d["grad"])
+    p.page.keyboard.press("ArrowRight")  # stays at the end
+    assert p.text(".gad-counter") == "done"
+    p.page.keyboard.press("ArrowLeft")
+    assert p.text(".gad-counter") == f"backward {len(backward)}/{len(backward)}"
+    p.assert_clean()
+
+
+def test_slider_buttons_and_play(browser, G, tmp_path):
+    path = tmp_path / "f.html"
+    path.write_text(to_html(G), encoding="utf-8")
+    p = Page(browser, path)
+    last = int(p.page.get_attribute(".gad-slider", "max"))
+    assert last == G.number_of_nodes() + 1 + 6 + 1 and p.step() == last
+    p.page.eval_on_selector(".gad-slider", "s => { s.value = '5'; s.dispatchEvent(new Event('input')); }")
+    assert p.step() == 5 and p.ids(".gad-current") == ["gad-n4"]
+    p.page.click("button[data-act=next]")
+    assert p.ids(".gad-current") == ["gad-n5"]
+    p.page.click("button[data-act=prev]")
+    p.page.click("button[data-act=prev]")
+    assert p.ids(".gad-current") == ["gad-n3"]
+    p.page.click("button[data-act=first]")
+    assert p.step() == 0
+    p.page.click("button[data-act=play]")
+    assert p.text("button[data-act=play]") == "\u2016 pause"
+    p.page.wait_for_function("() => Number(document.querySelector('.gad-interactive').dataset.step) >= 2")
+    p.page.click("button[data-act=play]")
+    paused = p.step()
+    p.page.wait_for_timeout(900)
+    assert p.step() == paused and p.text("button[data-act=play]") == "\u25b6 play"
+    p.page.click("button[data-act=last]")
+    assert p.step() == last
+    p.assert_clean()
+
+
+def test_hover_details_and_click_paths(browser, G, tmp_path):
+    path = tmp_path / "f.html"
+    path.write_text(to_html(G), encoding="utf-8")
+    p = Page(browser, path)
+    p.page.hover("#gad-n0")
+    details = p.text(".gad-details-body")
+    assert "x [input]" in details and "value 1.2" in details and f"grad {G.nodes[0]['grad']!r}" in details
+    p.page.hover("#gad-e_n3_n4 text")  # its label; the line is as good
+    details = p.text(".gad-details-body")
+    assert f"x^2 \u2192 {G.nodes[4]['name']}" in details and "cos(x^2)" in details and "local factor" in details
+
+    p.page.click("#gad-n0")
+    assert p.ids(".gad-selected") == ["gad-n0"]
+    on = p.ids("g.node.gad-on")
+    assert sorted(on) == sorted(f"gad-n{k}" for k in (0, 3, 4, 5, 6))
+    items = p.page.inner_text(".gad-path-list").strip().splitlines()
+    # Multiply along each path, add across paths: x -> x^2 -> sin -> * -> + and x -> +.
+    long_path = 2.4 * G.edges[3, 4]["local_factor"] * 2.0 * 1.0
+    assert items[0].endswith("= " + style.fmt(long_path)) and "\u00d72.4 \u2192 x^2" in items[0]
+    assert items[1] == f"x \u00d71 \u2192 {G.nodes[6]['name']} = 1"
+    assert p.text(".gad-path-sum") == f"sum of the products = {style.fmt(long_path + 1)}; grad(x) = 1.63"
+    assert "2 paths from x to the output" in p.text(".gad-paths-body")
+    p.page.screenshot(path=str(tmp_path / "paths.png"))
+
+    p.page.keyboard.press("Escape")
+    assert p.ids(".gad-selected") == [] and p.page.is_hidden(".gad-paths")
+    p.page.click("#gad-n2")  # the constant 2 reaches the output, but no gradient flows back to it
+    assert "1 path from 2 to the output" in p.text(".gad-paths-body")
+    assert p.text(".gad-path-product") == "(no gradient flows out of a constant)"
+    assert p.text(".gad-path-sum") == "grad(2) = none"
+    p.assert_clean()
+
+
+def test_pan_and_zoom(browser, G, tmp_path):
+    path = tmp_path / "f.html"
+    path.write_text(to_html(G), encoding="utf-8")
+    p = Page(browser, path)
+
+    def box():
+        return [float(v) for v in p.page.get_attribute(".gad-viewport svg", "viewBox").split()]
+
+    home = box()
+    p.page.mouse.move(400, 300)
+    p.page.mouse.wheel(0, -400)
+    zoomed = box()
+    assert zoomed[2] < home[2] * 0.8 and zoomed[3] < home[3] * 0.8
+    p.page.mouse.move(400, 300)
+    p.page.mouse.down()
+    p.page.mouse.move(300, 250, steps=5)
+    p.page.mouse.up()
+    panned = box()
+    assert panned[0] > zoomed[0] and panned[1] > zoomed[1] and panned[2:] == zoomed[2:]
+    assert p.ids(".gad-selected") == []  # a drag is not a click
+    p.page.click("button[data-act=fit]")
+    assert box() == home
+    p.page.keyboard.press("+")
+    assert box()[2] < home[2]
+    p.assert_clean()
+
+
+def test_report_marks_and_findings(browser, tmp_path):
+    s = samples.load("relu_dead")
+    G = ga.trace(s.fun, **s.inputs, wrt=s.wrt)
+    report = ga.diagnose(G)
+    path = tmp_path / "relu.html"
+    path.write_text(to_html(G, highlight=report), encoding="utf-8")
+    p = Page(browser, path)
+    findings = p.page.inner_text(".gad-findings-body")
+    assert report.findings and report.findings[0].message in findings
+    marked = next(n for n, mark in sorted(report.nodes.items()) if G.nodes[n]["op"] not in ("input", "const"))
+    p.page.hover(f"#gad-n{marked}")
+    assert f"mark {report.nodes[marked]}" in p.text(".gad-details-body")
+    assert "legend" in " ".join(p.ids("g.cluster")) and f"mark: {report.nodes[marked]}" in p.page.text_content("#gad-legend_table")
+    p.page.click(".gad-findings-body li")
+    assert len(p.ids(".gad-selected")) == 1
+    # Array values: the step panel shows the same summary as the label.
+    p.page.keyboard.press("Home")
+    for _ in range(3):
+        p.page.keyboard.press("ArrowRight")
+    assert p.text(".gad-step-value") == "value " + style.summary(G.nodes[2]["value"])
+    p.page.screenshot(path=str(tmp_path / "report.png"))
+    p.assert_clean()
+
+
+def test_two_fragments_on_one_page_keep_apart(browser, G, tmp_path):
+    other = ga.trace(chain, 0.3, n=3)
+    page = ("<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
+            + to_html(G, fragment=True) + to_html(other, fragment=True) + "</body></html>")
+    path = tmp_path / "two.html"
+    path.write_text(page, encoding="utf-8")
+    p = Page(browser, path, size=(1200, 1400))
+    roots = p.ids(".gad-interactive")
+    assert len(roots) == 2
+    first, second = (f"#{r}" for r in roots)
+    p.page.click(f"{first} button[data-act=first]")
+    p.page.keyboard.press("ArrowRight")  # the focus is in the first drawing
+    assert p.page.get_attribute(first, "data-step") == "1"
+    assert p.page.inner_text(f"{second} .gad-counter") == "done"
+    p.page.click(f"{second} button[data-act=first]")
+    p.page.keyboard.press("ArrowRight")
+    p.page.keyboard.press("ArrowRight")
+    assert p.page.get_attribute(second, "data-step") == "2"
+    assert p.page.get_attribute(first, "data-step") == "1"
+    assert p.page.eval_on_selector_all(f"{first} .gad-current", "e => e.length") == 1
+    p.assert_clean()
+
+
+def test_a_thousand_node_page_opens_cleanly(browser, big_page, tmp_path):
+    G, page = big_page
+    path = tmp_path / "chain.html"
+    path.write_text(page, encoding="utf-8")
+    p = Page(browser, path)
+    p.page.keyboard.press("Home")
+    assert len(p.ids("g.node.gad-pending")) == G.number_of_nodes()
+    p.page.keyboard.press("End")
+    p.page.keyboard.press("ArrowLeft")
+    assert sorted(p.ids(".gad-current")) == ["gad-e_n0_n1", "gad-n0"]
+    p.page.click("#gad-n0")
+    assert "paths from x to the output; the first 20:" in p.text(".gad-paths-body")
+    p.page.screenshot(path=str(tmp_path / "chain.png"))
+    p.assert_clean()
