@@ -199,10 +199,10 @@ def _fragment(svg, data, prefix):
         '<div class="gad-side">\n'
         '<section class="gad-step"><h3>Step</h3><div class="gad-step-title"></div>'
         '<div class="gad-step-value"></div><div class="gad-step-grad"></div><div class="gad-step-note"></div></section>\n'
+        '<section class="gad-findings" hidden><h3>Findings</h3><ul class="gad-findings-body"></ul></section>\n'
         '<section class="gad-details"><h3>Details</h3><div class="gad-details-body">'
         "Hover a node or edge; click a node for its paths to the output.</div></section>\n"
         '<section class="gad-paths" hidden><h3>Paths to the output</h3><div class="gad-paths-body"></div></section>\n'
-        '<section class="gad-findings" hidden><h3>Findings</h3><ul class="gad-findings-body"></ul></section>\n'
         '<section class="gad-help"><h3>Keys</h3>\u2190 \u2192 step, space play/pause, Home/End, '
         "+ \u2212 0 zoom, Esc clear. Drag to pan, wheel to zoom.</section>\n"
         "</div>\n</div>\n"

@@ -375,5 +375,7 @@ def test_a_thousand_node_page_opens_cleanly(browser, big_page, tmp_path):
     assert sorted(p.ids(".gad-current")) == ["gad-e_n0_n1", "gad-n0"]
     p.page.click("#gad-n0")
     assert "paths from x to the output; the first 20:" in p.text(".gad-paths-body")
+    first = p.page.inner_text(".gad-path-list li")  # 750 factors: the first and last five are written out
+    assert first.count("\u00d7") == 10 and "\u2192 \u2026 740 more factors \u2026 \u2192" in first
     p.page.screenshot(path=str(tmp_path / "chain.png"))
     p.assert_clean()

@@ -234,7 +234,7 @@ function graphvizAdInteractive(root) {
     reachesOut[data.output] = true;
     for (let i = N - 1; i >= 0; i--) if (succ[i].some((k) => reachesOut[edges[k].v])) reachesOut[i] = true;
   }
-  const PATH_LIMIT = 20;
+  const PATH_LIMIT = 20, PATH_SHOWN = 10;  // paths listed; factors written out per path
   let selected = null;
 
   function select(id) {
@@ -274,10 +274,18 @@ function graphvizAdInteractive(root) {
       const scalar = path.every((k) => edges[k].f !== null);
       const flows = path.every((k) => edges[k].gain !== null);
       let prod = 1, text = nameOf(id);
-      path.forEach((k) => {
+      path.forEach((k, j) => {
         const e = edges[k];
-        text += (scalar ? ` \u00d7${e.ft}` : e.gain !== null ? ` (gain ${e.gain})` : "") + ` \u2192 ${nameOf(e.v)}`;
         prod *= scalar ? num(e.f) : Number(e.gain);
+        // A long path shows its first and last few factors; the product still takes them all.
+        if (path.length > PATH_SHOWN && j >= PATH_SHOWN / 2 && j < path.length - PATH_SHOWN / 2) {
+          if (j === PATH_SHOWN / 2) {
+            const resume = edges[path[path.length - PATH_SHOWN / 2]].u;
+            text += ` \u2192 \u2026 ${path.length - PATH_SHOWN} more factors \u2026 \u2192 ${nameOf(resume)}`;
+          }
+          return;
+        }
+        text += (scalar ? ` \u00d7${e.ft}` : e.gain !== null ? ` (gain ${e.gain})` : "") + ` \u2192 ${nameOf(e.v)}`;
       });
       const result = scalar ? " = " + fmt(prod) : flows ? " gains multiply to " + fmt(prod)
         : " (no gradient flows out of a constant)";
@@ -339,7 +347,7 @@ function graphvizAdInteractive(root) {
     pt.x = b.left + b.width / 2;
     pt.y = b.top + b.height / 2;
     const c = pt.matrixTransform(svg.getScreenCTM().inverse());
-    const k = small ? 40 / Math.max(b.height, 0.1) : 1;  // the element about 40 px tall
+    const k = small ? 60 / Math.max(b.height, 0.1) : 1;  // the element about 60 px tall
     const w = Math.max(20, box.w / k), h = box.h * w / box.w;
     setBox({ x: c.x - w / 2, y: c.y - h / 2, w: w, h: h });
   }
