@@ -70,6 +70,7 @@ def page_data(G, opts, node_marks=None, edge_marks=None, highlight=None):
     node_marks, edge_marks = node_marks or {}, edge_marks or {}
     precision = opts["precision"]
     v = view(G, opts, warn=False)
+    places = {}  # (source, code, scope) -> index: a loop's nodes share one entry, which keeps big pages light
     nodes = []
     for n in sorted(G):
         d = G.nodes[n]
@@ -79,8 +80,9 @@ def page_data(G, opts, node_marks=None, edge_marks=None, highlight=None):
             "v": _summary(d.get("value"), precision), "g": _summary(d.get("grad"), precision),
             "vf": _full(d.get("value"), precision), "gf": _full(d.get("grad"), precision),
             "shape": style.shape_text(d.get("shape", ())), "dtype": str(d.get("dtype", "")),
-            "src": str(d.get("source", "")), "code": str(d.get("code", "")),
-            "scope": " > ".join(d.get("scope") or ()), "mark": node_marks.get(n), "in": operands,
+            "at": places.setdefault((str(d.get("source", "")), str(d.get("code", "")),
+                                     " > ".join(d.get("scope") or ())), len(places)),
+            "mark": node_marks.get(n), "in": operands,
         })
     edges = []
     for u, w in sorted(G.edges):
@@ -104,7 +106,7 @@ def page_data(G, opts, node_marks=None, edge_marks=None, highlight=None):
         "function": str(G.graph.get("function") or "graph"), "output": output, "precision": precision,
         "seed": _summary(G.graph.get("seed"), precision), "seedRule": str(G.graph.get("seed_rule", "")),
         "nodes": nodes, "edges": edges, "backward": backward_steps(G, precision), "groups": groups,
-        "findings": findings, "notes": list(v.notes),
+        "findings": findings, "notes": list(v.notes), "places": [list(p) for p in places],
     }
 
 
@@ -167,6 +169,8 @@ def _clean_svg(svg):
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
     svg = re.sub(r"<title>[^<]*</title>\n?", "", svg)
+    # Graphviz wraps each tooltip's element in <g id="a_..."><a xlink:title=...>; unwrap them.
+    svg = re.sub(r'<g id="a_[^"]*"><a xlink:title="[^"]*">\n(.*?)</a>\n</g>\n', r"\1", svg, flags=re.S)
     svg = re.sub(r' xlink:title="[^"]*"', "", svg)
     svg = svg.replace("&#45;", "-")  # Graphviz escapes every hyphen; ids read better (and weigh less) without
     return re.sub(r'<svg width="[^"]*" height="[^"]*"', "<svg", svg, count=1)

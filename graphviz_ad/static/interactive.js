@@ -161,7 +161,8 @@ function graphvizAdInteractive(root) {
       t = `Forward ${s.node + 1}/${N}: ${n.name}` + (n.op === "input" || n.op === "const" ? ` (${n.op})` : ` = ${n.op}(${args})`);
       v = n.v === null ? "" : "value " + n.v;
       g = "grad (the backward pass comes after the forward pass)";
-      x = n.code ? `${n.src}: ${n.code}` : "";
+      const [src, code] = data.places[n.at];
+      x = code ? `${src}: ${code}` : "";
     } else if (s.kind === "seed") {
       const n = nodes[s.node];
       t = `Backward: seed the output ${n.name}`;
@@ -206,9 +207,10 @@ function graphvizAdInteractive(root) {
       row("shape", `${n.shape} ${n.dtype}`);
       row("value", n.vf, true);
       row("grad", n.gf === null ? "none (no gradient flows here)" : n.gf, true);
-      row("scope", n.scope);
-      row("at", n.src);
-      row("code", n.code);
+      const [src, code, scope] = data.places[n.at];
+      row("scope", scope);
+      row("at", src);
+      row("code", code);
       row("mark", n.mark);
     } else if (owner.edge !== undefined) {
       const list = drawnEdges[edges[owner.edge].el];
