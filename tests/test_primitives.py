@@ -78,7 +78,7 @@ for name, ((alo, ahi), (blo, bhi)) in BINARY.items():
     for sa, sb in BINARY_SHAPES:
         add(name, [U(alo, ahi, sa), U(blo, bhi, sb)], argnums=(0, 1))
 add("heaviside", [np.array([0.0, 1.0, -1.0, 0.0]), R(4)], argnums=(1,), label="4,4,x at the step")
-add("nan_to_num", [np.array([1.5, np.nan, np.inf, -np.inf])], label="4,non-finite")
+add("nan_to_num", [np.array([1.5, np.nan, np.inf, -np.inf])], posinf=10.0, neginf=-10.0, label="4,non-finite")
 for cond_shape, sx, sy in [((3, 4), (3, 4), (3, 4)), ((3, 4), (), (3, 4)), ((3, 4), (3, 1), (1, 4))]:
     add("where", [R(*cond_shape) > 0, U(-2, 2, sx), U(-2, 2, sy)], argnums=(1, 2),
         label=shape_text(U(0, 1, sx), U(0, 1, sy)))
