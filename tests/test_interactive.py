@@ -379,3 +379,23 @@ def test_a_thousand_node_page_opens_cleanly(browser, big_page, tmp_path):
     assert first.count("\u00d7") == 10 and "\u2192 \u2026 740 more factors \u2026 \u2192" in first
     p.page.screenshot(path=str(tmp_path / "chain.png"))
     p.assert_clean()
+
+
+def test_collapsed_drawing_steps_through_its_groups(browser, tmp_path):
+    G = ga.trace(chain, 0.3, n=10)
+    path = tmp_path / "folded.html"
+    with pytest.warns(ga.GraphvizAdWarning, match="over the render budget"):
+        path.write_text(to_html(G, budget=12), encoding="utf-8")
+    p = Page(browser, path)
+    groups = [i for i in p.ids("g.node") if re.fullmatch(r"gad-[sfb]\d+", i)]
+    assert groups
+    p.page.keyboard.press("Home")
+    for _ in range(G.number_of_nodes()):
+        p.page.keyboard.press("ArrowRight")
+        current = p.ids(".gad-current")
+        assert len(current) == 1 and (current[0] in groups or current[0].startswith("gad-n"))
+    assert p.ids("g.node.gad-pending") == []
+    p.page.hover(f"#{groups[0]}")
+    assert re.search(r"\d+ \(ids \d+\.\.\d+\)", p.text(".gad-details-body"))
+    p.page.keyboard.press("End")
+    p.assert_clean()
