@@ -488,7 +488,9 @@ def _operand_name(tape, names, node, argnum):
     arg = tape.entries[node][2][argnum]
     if isinstance(arg, str):
         return repr(arg)
-    return f"{float(arg):.4g}" if np.ndim(arg) == 0 and np.asarray(arg).dtype.kind in "fiub" else "mask"
+    if isinstance(arg, (bool, int, float, np.number, np.bool_)):
+        return f"{float(arg):.4g}"
+    return "mask" if isinstance(arg, np.ndarray) and arg.dtype == bool else "c"
 
 
 def _names(tape):

@@ -267,6 +267,11 @@ class Traced:
     def diagonal(self, *a, **k): return np.diagonal(self, *a, **k)
     def repeat(self, *a, **k): return np.repeat(self, *a, **k)
     def round(self, *a, **k): return np.round(self, *a, **k)
+    def take(self, *a, **k): return np.take(self, *a, **k)
+    def any(self, *a, **k): return np.any(self.value, *a, **k)
+    def all(self, *a, **k): return np.all(self.value, *a, **k)
+    def nonzero(self): return np.nonzero(self.value)
+    def argpartition(self, *a, **k): return np.argpartition(self.value, *a, **k)
     def argmax(self, *a, **k): return np.argmax(self.value, *a, **k)
     def argmin(self, *a, **k): return np.argmin(self.value, *a, **k)
     def argsort(self, *a, **k): return np.argsort(self.value, *a, **k)
@@ -274,6 +279,12 @@ class Traced:
     def conj(self): return self
     conjugate = conj
     real = property(lambda self: self)
+    imag = property(lambda self: np.zeros_like(self.value))   # real values only: no gradient
+    mT = property(lambda self: np.swapaxes(self, -1, -2))
+
+    def __round__(self, ndigits=None): return np.round(self, ndigits or 0)
+    def __divmod__(self, other): return (self // other, self % other)
+    def __rdivmod__(self, other): return (other // self, other % self)
 
     def reshape(self, *shape, **k):
         return np.reshape(self, shape[0] if len(shape) == 1 else shape, **k)
