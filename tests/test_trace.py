@@ -326,3 +326,20 @@ def test_tracing_the_same_code_in_a_loop_names_each_iteration():
     G = ga.trace(f, np.ones((1, 2)), np.eye(2) * 0.5)
     tanh_names = [d["name"] for _, d in G.nodes(data=True) if d["op"] == "tanh"]
     assert tanh_names == ["h", "h", "h"]
+
+
+def test_ndarray_methods_and_builtins_on_traced_values():
+    x = np.array([[1.0, -2.0], [3.0, 0.5]])
+
+    def f(x):
+        return np.sum(x.take([0, 3])) + np.sum(x.mT @ x) + x.T.sum() + x.reshape(4)[1] + x.mean()
+    expected = np.array([[0.0, 0.0], [0.0, 1.0]]) + np.eye(2).reshape(2, 2) * 0
+    expected = expected + np.array([[1.0, 0.0], [0.0, 0.0]])      # take([0, 3]) picks [0,0] and [1,1]
+    expected[1, 1] = 1.0
+    expected = expected + 2 * x.sum(1, keepdims=True)              # d sum(x^T x) / dx = 2 * row sums
+    expected = expected + 1.0 + 0.25                               # x.T.sum() and x.mean()
+    expected[0, 1] += 1.0                                          # x.reshape(4)[1]
+    np.testing.assert_allclose(ga.grad(f)(x), expected)
+    np.testing.assert_allclose(ga.grad(f)(x), numerical_grad(f, [x], 0), rtol=1e-6)
+    assert ga.grad(lambda v: round(v * 3.3) + divmod(v, 2.0)[1])(1.7) == 1.0
+    assert len(list(ga.trace(lambda v: sum(v), np.ones(3)).nodes)) > 3   # iteration and builtin sum
