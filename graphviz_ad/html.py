@@ -106,7 +106,7 @@ def page_data(G, opts, node_marks=None, edge_marks=None, highlight=None):
         "function": str(G.graph.get("function") or "graph"), "output": output, "precision": precision,
         "seed": _summary(G.graph.get("seed"), precision), "seedRule": str(G.graph.get("seed_rule", "")),
         "nodes": nodes, "edges": edges, "backward": backward_steps(G, precision), "groups": groups,
-        "findings": findings, "notes": list(v.notes), "places": [list(p) for p in places],
+        "findings": findings, "notes": list(v.notes), "theme": opts["theme"], "places": [list(p) for p in places],
     }
 
 
@@ -184,7 +184,7 @@ def _fragment(svg, data, prefix):
     """One <div>: style, toolbar, drawing, side panel, data and the script that starts it."""
     root = f"{prefix}root"
     return (
-        f'<div class="gad-interactive" id="{root}" tabindex="0">\n'
+        f'<div class="gad-interactive gad-{data["theme"]}" id="{root}" tabindex="0">\n'
         f"<style>\n{_static('interactive.css')}</style>\n"
         '<div class="gad-toolbar">\n'
         '<button type="button" data-act="first" title="Start (Home)">|\u25c0</button>'

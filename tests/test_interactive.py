@@ -73,8 +73,8 @@ def test_backward_steps_add_flows_in_reverse_trace_order(G):
 def test_fragment_is_embeddable_with_its_own_ids(G):
     frag = to_html(G, fragment=True)
     assert not re.search(r"<(html|head|body)\b|<!DOCTYPE", frag)
-    prefix = re.search(r'class="gad-interactive" id="([^"]+)root"', frag).group(1)
-    assert re.fullmatch(r"gad[0-9a-f]{8}-", prefix)
+    prefix = re.search(r'class="gad-interactive gad-light" id="([^"]+)root"', frag).group(1)
+    assert re.fullmatch(r"gad[0-9a-f]{8}-", prefix) and 'class="gad-interactive gad-light"' in frag
     ids = re.findall(r'\bid="([^"]+)"', frag)
     assert ids and all(prefix in i for i in ids) and len(ids) == len(set(ids))
     other = to_html(ga.trace(f, 0.5, 2.0), fragment=True)
@@ -398,4 +398,25 @@ def test_collapsed_drawing_steps_through_its_groups(browser, tmp_path):
     p.page.hover(f"#{groups[0]}")
     assert re.search(r"\d+ \(ids \d+\.\.\d+\)", p.text(".gad-details-body"))
     p.page.keyboard.press("End")
+    p.assert_clean()
+
+
+@pytest.mark.parametrize("name", samples.names())
+def test_every_sample_page_runs_cleanly(browser, name, tmp_path):
+    """NaN, arrays, reductions, matmul, dead units, dark theme: open, step both passes, click, no errors."""
+    s = samples.load(name)
+    G = ga.trace(s.fun, **s.inputs, wrt=s.wrt)
+    path = tmp_path / f"{name}.html"
+    path.write_text(to_html(G, highlight=ga.diagnose(G), theme="dark", formulas=True), encoding="utf-8")
+    p = Page(browser, path)
+    p.page.keyboard.press("Home")
+    last = int(p.page.get_attribute(".gad-slider", "max"))
+    for k in range(1, last + 1):
+        p.page.keyboard.press("ArrowRight")
+        assert p.step() == k
+    out = G.graph["output"]
+    assert label(p, out, "val") == "val " + style.summary(G.nodes[out]["value"])
+    p.page.keyboard.press("0")  # fit: stepping may have panned the input out of view
+    p.page.click(f"#gad-n{G.graph['inputs'][0]}")
+    assert p.text(".gad-paths-body")
     p.assert_clean()
