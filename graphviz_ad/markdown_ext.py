@@ -151,10 +151,15 @@ def default_alt(loaded):
 
 
 def highlight(G, names, with_diagnose=False):
-    """The renderer's highlight: the debugger's marks if asked, and the mark 'highlight' on named nodes."""
+    """The renderer's highlight: the debugger's marks if asked, and the mark 'highlight' on named nodes.
+
+    The debugger's report alone is passed on as it is, so the interactive page can list its findings.
+    """
     if not names and not with_diagnose:
         return None
     report = run_diagnose(G) if with_diagnose else None
+    if not names:
+        return report
     nodes = dict(report.nodes) if report is not None else {}
     edges = dict(report.edges) if report is not None else {}
     for name in names:

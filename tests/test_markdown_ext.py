@@ -168,3 +168,14 @@ def test_draw_errors_are_one_line_and_name_the_problem(target, fields, message):
     with pytest.raises(ga.GraphvizAdError, match=message) as info:
         draw(target, fields)
     assert "\n" not in str(info.value)
+
+
+def test_interactive_block_embeds_the_interactive_page_fragment():
+    from graphviz_ad.html import to_html
+
+    html = convert("```autodiff-graph\nsigmoid\n:interactive:\n:at: x=2\n```\n\n"
+                   "```autodiff-graph\ntwo_paths\n```\n")
+    G = ga.trace(samples.load("sigmoid").fun, x=2.0)
+    assert to_html(G, fragment=True, id_prefix="adg-1-").strip() in html
+    assert html.count('id="adg-1-root"') == 1
+    assert 'aria-label="Computation graph of two_paths' in html     # the other block stays a picture

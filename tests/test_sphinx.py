@@ -13,6 +13,7 @@ from sphinx.util.docutils import docutils_namespace
 
 import graphviz_ad as ga
 from graphviz_ad import samples
+from graphviz_ad.html import to_html
 from graphviz_ad.sphinx import id_prefix
 
 
@@ -174,6 +175,27 @@ def test_a_graph_that_cannot_be_drawn_is_a_warning_and_the_build_goes_on(tmp_pat
     assert "index.rst:9: WARNING: autodiff-graph model.py:boom: boom raised ValueError: no good" in lines[2]
     page = read(out, "index")
     assert len(page.svgs) == 1 and all("adg-index-4-" in i for i in page.ids(0))
+
+
+def test_interactive_option_embeds_the_interactive_page_with_the_documents_prefix(tmp_path):
+    out, warnings = build(tmp_path, {"index": """\
+        Title
+        =====
+
+        .. autodiff-graph:: neuron
+           :interactive:
+           :diagnose:
+
+        .. autodiff-graph:: neuron
+    """})
+    assert warnings == ""
+    text = (out / "index.html").read_text()
+    G = ga.trace_target("neuron")
+    fragment = to_html(G, fragment=True, highlight=ga.diagnose(G), id_prefix="adg-index-1-").strip()
+    assert fragment in text and "weakest path" in fragment        # the debugger's findings are listed
+    page = Page(text)
+    assert len(page.svgs) == 2
+    assert all("adg-index-1-" in i for i in page.ids(0)) and all("adg-index-2-" in i for i in page.ids(1))
 
 
 def test_other_builders_show_the_alt_text_instead(tmp_path):
