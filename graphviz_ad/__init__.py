@@ -4,7 +4,7 @@ derivative factors, and render it with Graphviz.
 The graph's attributes are documented in docs/graph-contract.md.
 """
 
-from .errors import GradError, GraphvizAdError, GraphvizAdWarning, TraceError
+from .errors import EngineNotFound, GradError, GraphvizAdError, GraphvizAdWarning, RenderError, TraceError
 from .graph import Graph
 from .primitives import (PRIMITIVES, Primitive, cross_entropy, log_softmax, logsumexp, mse,
                          relu, sigmoid, softmax, softplus)
@@ -12,6 +12,9 @@ from .trace import grad, trace, value_and_grad
 from .check import CheckReport, check, primitive
 from .diagnose import Finding, Report, diagnose
 from .paths import Paths, paths
+from .dot import to_dot
+from .export import load_json
+from .render import FORMATS, render
 from .expression import ExpressionError, expression
 from .targets import (InputError, Target, TargetError, UserCodeError, load_target, parse_value,
                       resolve_inputs, trace_target)
@@ -23,6 +26,7 @@ __all__ = [
     "sigmoid", "relu", "softplus", "softmax", "log_softmax", "logsumexp", "cross_entropy", "mse",
     "GraphvizAdError", "TraceError", "GradError", "GraphvizAdWarning",
     "diagnose", "Report", "Finding", "paths", "Paths", "check", "CheckReport",
+    "to_dot", "render", "load_json", "FORMATS", "RenderError", "EngineNotFound",
     "expression", "ExpressionError", "load_target", "parse_value", "resolve_inputs", "trace_target",
     "Target", "TargetError", "InputError", "UserCodeError",
 ]

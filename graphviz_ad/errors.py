@@ -15,3 +15,11 @@ class GradError(GraphvizAdError):
 
 class GraphvizAdWarning(UserWarning):
     """A degenerate but valid case, such as an output that does not depend on an input."""
+
+
+class RenderError(GraphvizAdError, ValueError):
+    """A graph cannot be drawn as asked: an unknown format or option, bad highlight, or Graphviz failed."""
+
+
+class EngineNotFound(RenderError):
+    """No Graphviz layout engine: neither $GRAPHVIZ_AD_DOT, nor `dot` on PATH, nor pygraphviz."""

@@ -34,3 +34,9 @@ class Graph(nx.DiGraph):
     def value_of(self, name):
         """The forward value stored on the node called `name`."""
         return self.nodes[self.node_named(name)]["value"]
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """Jupyter display: the SVG drawing, or plain text saying why there is none (no traceback)."""
+        from .render import mimebundle
+
+        return mimebundle(self)
