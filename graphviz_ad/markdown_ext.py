@@ -135,7 +135,8 @@ def draw(target, fields, *, id_prefix=None, base_dir=None):
     alt = (fields.get("alt") or "").strip() or default_alt(loaded)
     if _flag(fields, "interactive"):
         from .html import to_html
-        element = to_html(G, fragment=True, highlight=marks, id_prefix=id_prefix, **options).strip()
+        page = to_html(G, fragment=True, highlight=marks, id_prefix=id_prefix, **options).strip()
+        element = f'<div style="text-align: left">{page}</div>'   # figures centre their text; panels should not
     else:
         element = inline_svg(render(G, highlight=marks, id_prefix=id_prefix, **options).decode("utf-8"), alt)
     return Drawing(html=element, name=loaded.name, alt=alt, caption=(fields.get("caption") or "").strip(),
