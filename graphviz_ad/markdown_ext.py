@@ -136,7 +136,8 @@ def draw(target, fields, *, id_prefix=None, base_dir=None):
     if _flag(fields, "interactive"):
         from .html import to_html
         page = to_html(G, fragment=True, highlight=marks, id_prefix=id_prefix, **options).strip()
-        element = f'<div style="text-align: left">{page}</div>'   # figures centre their text; panels should not
+        # Figures centre their text; the page's panels should not be.
+        element = f'<div role="figure" aria-label="{html.escape(alt)}" style="text-align: left">{page}</div>'
     else:
         element = inline_svg(render(G, highlight=marks, id_prefix=id_prefix, **options).decode("utf-8"), alt)
     return Drawing(html=element, name=loaded.name, alt=alt, caption=(fields.get("caption") or "").strip(),

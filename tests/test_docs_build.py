@@ -67,7 +67,7 @@ def test_gallery_draws_every_sample_once_inline(site):
 
 
 def test_tutorial_draws_its_lessons(site):
-    labels = [svg["aria-label"] for svg in page(site, "tutorial").svgs]
+    labels = [svg.get("aria-label", "") for svg in page(site, "tutorial").svgs]
     for name in ("square_of_affine", "sigmoid", "two_paths", "neuron", "net_221", "sigmoid_chain20",
                  "relu_chain20", "residual_chain20"):
         assert any(label.startswith(f"Computation graph of {name}:") for label in labels), name
