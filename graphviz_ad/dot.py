@@ -534,17 +534,17 @@ def _node_attrs(G, v, key, opts, prefix, mark, marks):
 def _edge_attrs(data, opts, prefix, ru, rw, max_flow, mark, marks):
     gain, flow = data.get("gain"), data.get("grad_flow")
     kind, color, line = style.edge_style(gain, flow, opts["theme"], opts["vanishing"], opts["exploding"])
-    width = style.pen_width(style.norm(flow), max_flow) if kind == "gain" else 3.0 if kind == "nan" else 1.0
+    width = style.pen_width(style.norm(flow), max_flow) if kind == "scaled" else 3.0 if kind == "nan" else 1.0
     attrs = {"id": f"{prefix}e_{dot_id(ru)}_{dot_id(rw)}", "color": color, "penwidth": f"{width:g}",
              "tooltip": graphviz.nohtml(style.edge_tooltip(data, opts["precision"], mark)),
-             "class": f"gain-{kind}"}
+             "class": kind}
     if line != "solid":
         attrs["style"] = line
     if kind == "const":
         attrs["arrowhead"] = "empty"
     if opts["labels"]:
         label = style.edge_label(data, opts["precision"], opts["formulas"])
-        if data.get("combined") and kind in ("gain", "zero", "nan"):
+        if data.get("combined") and kind != "const":
             label = style.escape("gain " + style.fmt(gain, opts["precision"]))
         if label:
             attrs["label"] = graphviz.nohtml(label)

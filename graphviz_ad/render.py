@@ -126,6 +126,10 @@ def render(G, path=None, format="svg", *, highlight=None, id_prefix=None, engine
     else:
         source = to_dot(G, highlight=highlight, id_prefix=id_prefix, **options)
         data = source.encode("utf-8") if format == "dot" else run_engine(source, format, engine)
+        if format == "svg" and id_prefix:
+            # Graphviz names each tooltip's anchor "a_" + id; move the prefix to the front of those too.
+            for form in {id_prefix, id_prefix.replace("-", "&#45;")}:
+                data = data.replace(f'id="a_{form}'.encode(), f'id="{form}a_'.encode())
     if path is None:
         return data
     Path(path).write_bytes(data)

@@ -76,7 +76,7 @@ def gain_color(gain, theme="light", vanishing=1e-3, exploding=1e3):
 
 
 def edge_style(gain, flow, theme="light", vanishing=1e-3, exploding=1e3):
-    """(kind, colour, dot style) of an edge; kind is one of const, nan, zero, gain."""
+    """(kind, colour, dot style) of an edge; kind is one of const, nan, zero, scaled."""
     colors = THEMES[theme]
     if gain is None:
         return "const", colors["const_edge"], "dotted"
@@ -84,7 +84,7 @@ def edge_style(gain, flow, theme="light", vanishing=1e-3, exploding=1e3):
         return "nan", colors["nan"], "bold"
     if gain == 0:
         return "zero", colors["zero"], "dashed"
-    return "gain", gain_color(gain, theme, vanishing, exploding), "solid"
+    return "scaled", gain_color(gain, theme, vanishing, exploding), "solid"
 
 
 def pen_width(flow_norm, max_flow):
