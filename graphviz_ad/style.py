@@ -161,7 +161,7 @@ def node_label(data, precision=3, values=True, grads=True):
 def node_tooltip(data, precision=3, mark=None):
     """Everything known about a node, for the SVG tooltip."""
     parts = [
-        f"{data.get('name', '')}  [{data.get('op', '')}]",
+        f"{data.get('name', '')} [{data.get('op', '')}]",
         f"shape {shape_text(data.get('shape', ()))} {data.get('dtype', '')}",
         "value " + full_text(data.get("value"), precision),
         "grad " + full_text(data.get("grad"), precision),
