@@ -395,6 +395,7 @@ def test_collapsed_drawing_steps_through_its_groups(browser, tmp_path):
         current = p.ids(".gad-current")
         assert len(current) == 1 and (current[0] in groups or current[0].startswith("gad-n"))
     assert p.ids("g.node.gad-pending") == []
+    p.page.keyboard.press("0")  # fit: stepping panned to the last node
     p.page.hover(f"#{groups[0]}")
     assert re.search(r"\d+ \(ids \d+\.\.\d+\)", p.text(".gad-details-body"))
     p.page.keyboard.press("End")
