@@ -169,10 +169,10 @@ def _clean_svg(svg):
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
     svg = re.sub(r"<title>[^<]*</title>\n?", "", svg)
-    # Graphviz wraps each tooltip's element in <g id="a_..."><a xlink:title=...>; unwrap them.
-    svg = re.sub(r'<g id="a_[^"]*"><a xlink:title="[^"]*">\n(.*?)</a>\n</g>\n', r"\1", svg, flags=re.S)
-    svg = re.sub(r' xlink:title="[^"]*"', "", svg)
     svg = svg.replace("&#45;", "-")  # Graphviz escapes every hyphen; ids read better (and weigh less) without
+    # Graphviz wraps each element that has a tooltip in <g id="..."><a xlink:title="...">; unwrap them.
+    svg = re.sub(r'<g id="[^"]*"><a xlink:title="[^"]*">\n(.*?)</a>\n</g>\n', r"\1", svg, flags=re.S)
+    svg = re.sub(r' xlink:title="[^"]*"', "", svg)
     return re.sub(r'<svg width="[^"]*" height="[^"]*"', "<svg", svg, count=1)
 
 

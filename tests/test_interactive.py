@@ -55,6 +55,8 @@ def test_page_is_self_contained_and_deterministic(G):
     assert set(re.findall(r"https?://[^\s\"'<>)]+", page)) <= NAMESPACES
     assert not re.search(r"<(link|img|iframe)\b|\bsrc=|@import|url\(", page)
     assert page.count("<svg") == 1 and 'id="gad-n0"' in page and 'id="gad-e_n0_n3"' in page
+    svg = page[page.index("<svg"):page.index("</svg>")]
+    assert not re.search(r"<a\b|<title>|xlink:title|<!--", svg)  # native tooltips gone: the page shows its own
     assert to_html(G) == page
     assert ga.trace(f, 1.2, 2.0) is not G and to_html(ga.trace(f, 1.2, 2.0)) == page
     assert to_html(G, theme="dark") != page
