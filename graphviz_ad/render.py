@@ -13,7 +13,7 @@ from . import export
 from .dot import check_options, to_dot
 from .errors import EngineNotFound, GraphvizAdError, RenderError
 
-FORMATS = ("svg", "png", "pdf", "dot", "json")
+FORMATS = ("svg", "png", "pdf", "dot", "json", "html")
 ENGINE_FORMATS = ("svg", "png", "pdf")
 ENV = "GRAPHVIZ_AD_DOT"
 PYGRAPHVIZ = "pygraphviz"
@@ -103,7 +103,8 @@ def render(G, path=None, format="svg", *, highlight=None, id_prefix=None, engine
         G: a graph from `graphviz_ad.trace`.
         path: file to write; None to return the bytes.
         format: one of `FORMATS`: "svg", "png", "pdf", "dot" (no engine needed), "json" (node-link data,
-            read back with `load_json`; drawing options are checked but unused).
+            read back with `load_json`; drawing options are checked but unused), "html" (the interactive
+            page of `graphviz_ad.html.to_html`, see docs/interactive.md).
         highlight: object or mapping with `nodes` {node: mark name} and `edges` {(u, v): mark name}.
         id_prefix: prefix for every id in the SVG, so several drawings can share one HTML page.
         engine: a dot executable or "pygraphviz"; default: $GRAPHVIZ_AD_DOT, `dot` on PATH, pygraphviz.
@@ -120,7 +121,11 @@ def render(G, path=None, format="svg", *, highlight=None, id_prefix=None, engine
     suffix = Path(path).suffix.lstrip(".").lower() if path is not None else ""
     if suffix in FORMATS and suffix != format:
         raise RenderError(f"path {str(path)!r} ends in .{suffix} but format is {format!r}; pass format={suffix!r}")
-    if format == "json":
+    if format == "html":
+        from .html import to_html  # imported here: html.py draws its SVG through render()
+
+        data = to_html(G, highlight=highlight, id_prefix=id_prefix, engine=engine, **options).encode("utf-8")
+    elif format == "json":
         check_options(options)
         data = export.to_json(G).encode("utf-8")
     else:
