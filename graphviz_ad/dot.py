@@ -101,7 +101,8 @@ class Group:
     kind: str          # "scope", "fold" or "block"
     title: str
     members: list
-    parent: tuple = () # scope instances (cluster ids) the group sits in
+    parent: tuple = ()  # scope instances (cluster ids) the group sits in
+    outs: list = field(default_factory=list)  # members whose value leaves the group
 
 
 @dataclass
@@ -156,6 +157,8 @@ def view(G, opts, warn=True):
         _fold_runs(G, v, chains, fold)
     if over and not fits(G, v.rep, budget):
         _merge_blocks(G, v, budget)
+    for group in v.groups.values():
+        group.outs = exits(G, group.members)
     for n in sorted(G):
         r = v.rep[n]
         v.first.setdefault(r, n)
@@ -368,7 +371,7 @@ def _combine(G, v, head, edges):
         if f is not None:
             per_source[u] = per_source[u] + f
     flow = math.hypot(*(style.norm(f) for f in per_source.values()))
-    heads = exits(G, v.groups[head].members) if head in v.groups else [head]
+    heads = v.groups[head].outs if head in v.groups else [head]
     arriving = math.hypot(*(style.norm(G.nodes[h].get("grad")) or 0.0 for h in heads))
     if arriving > 0 and math.isfinite(arriving):
         gain = flow / arriving
@@ -423,7 +426,7 @@ def to_dot(G, *, highlight=None, id_prefix=None, warn=True, **options):
         graph_attr={"rankdir": opts["rankdir"], "bgcolor": theme["bg"], "fontname": "Helvetica",
                     "fontcolor": theme["fg"], "fontsize": "11", "id": f"{prefix}graph", "nodesep": "0.25",
                     "ranksep": "0.35"},
-        node_attr={"shape": "box", "style": "rounded,filled", "fontname": "Helvetica", "fontsize": "10",
+        node_attr={"shape": "box", "style": "filled", "fontname": "Helvetica", "fontsize": "10",
                    "fillcolor": theme["op"], "color": theme["muted"], "fontcolor": theme["fg"], "height": "0.3",
                    "margin": "0.06,0.03"},
         edge_attr={"fontname": "Helvetica", "fontsize": "9", "fontcolor": theme["muted"], "arrowsize": "0.6"},
@@ -496,8 +499,7 @@ def _node_attrs(G, v, key, opts, prefix, mark, marks):
     attrs = {"id": f"{prefix}{dot_id(key)}"}
     if key in v.groups:
         group = v.groups[key]
-        outs = exits(G, group.members)
-        shown = G.nodes[outs[-1]] if len(outs) == 1 else {}
+        shown = G.nodes[group.outs[0]] if len(group.outs) == 1 else {}
         ops = Counter(G.nodes[m].get("op") for m in group.members)
         label = [style.escape(group.title), style.escape(f"{len(group.members)} nodes")]
         if opts["values"] and shown.get("value") is not None:
@@ -523,7 +525,7 @@ def _node_attrs(G, v, key, opts, prefix, mark, marks):
         elif op == "input":
             attrs.update(fillcolor=theme["input"], style="filled,bold", color=theme["fg"])
         elif op == "const":
-            attrs.update(fillcolor=theme["const"], style="rounded,dashed,filled", fontcolor=theme["muted"])
+            attrs.update(fillcolor=theme["const"], style="dashed,filled", fontcolor=theme["muted"])
     if mark:
         attrs.update(color=marks[mark], penwidth="3")
     attrs["label"] = graphviz.nohtml(attrs["label"])

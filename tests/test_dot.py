@@ -30,10 +30,10 @@ def tiny():
 
 TINY_DOT = r'''digraph f {
 	graph [bgcolor=white fontcolor="#222222" fontname=Helvetica fontsize=11 id="graph" nodesep=0.25 rankdir=LR ranksep=0.35]
-	node [color="#777777" fillcolor="#f2f2f2" fontcolor="#222222" fontname=Helvetica fontsize=10 height=0.3 margin="0.06,0.03" shape=box style="rounded,filled"]
+	node [color="#777777" fillcolor="#f2f2f2" fontcolor="#222222" fontname=Helvetica fontsize=10 height=0.3 margin="0.06,0.03" shape=box style=filled]
 	edge [arrowsize=0.6 fontcolor="#777777" fontname=Helvetica fontsize=9]
 	n0 [label="x\nval 2\ngrad 2.88" color="#222222" fillcolor="#d5e8d4" id=n0 style="filled,bold" tooltip="x [input]\nshape scalar float64\nvalue 2.0\ngrad 2.88051086\nscope f\nat f.py:2\ncode y = np.sin(x * 3)"]
-	n1 [label="3\nval 3" fillcolor="#ffffff" fontcolor="#777777" id=n1 style="rounded,dashed,filled" tooltip="3 [const]\nshape scalar int64\nvalue 3.0\ngrad none\nscope f\nat f.py:2\ncode y = np.sin(x * 3)"]
+	n1 [label="3\nval 3" fillcolor="#ffffff" fontcolor="#777777" id=n1 style="dashed,filled" tooltip="3 [const]\nshape scalar int64\nvalue 3.0\ngrad none\nscope f\nat f.py:2\ncode y = np.sin(x * 3)"]
 	n2 [label="y: sin\nval -0.279\ngrad 1" fillcolor="#fff2cc" id=n2 peripheries=2 tooltip="y [sin]\nshape scalar float64\nvalue -0.2794155\ngrad 1.0\nscope f\nat f.py:2\ncode y = np.sin(x * 3)"]
 	n0 -> n2 [label="×2.88" class=scaled color="#645041" id=e_n0_n2 penwidth=5 tooltip="d result / d operand = 3*cos(3*x)\nlocal factor 2.88051086\ngain 2.88051086\ngrad flow 2.88051086"]
 	n1 -> n2 [arrowhead=empty class=const color="#c4c4c4" id=e_n1_n2 penwidth=1 style=dotted tooltip="d result / d operand = x*cos(3*x)\nlocal factor none\ngain none\ngrad flow none"]

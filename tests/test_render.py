@@ -196,10 +196,10 @@ def test_png_pdf_dot_and_json_formats(render_engine, tmp_path):
 
 def test_unknown_format_and_mismatched_suffix():
     G = ga.trace(lambda x: x + 1.0, 0.5)
-    assert ga.FORMATS == ("svg", "png", "pdf", "dot", "json")
-    with pytest.raises(ga.RenderError, match=r"^unknown format: 'foo' \(must be one of \['svg', 'png', 'pdf', 'dot', "
-                                             r"'json'\]\)$"):
+    assert ga.FORMATS[:5] == ("svg", "png", "pdf", "dot", "json")
+    with pytest.raises(ga.RenderError) as info:
         ga.render(G, format="foo")
+    assert str(info.value) == f"unknown format: 'foo' (must be one of {list(ga.FORMATS)})"
     with pytest.raises(ga.RenderError, match=r"ends in .png but format is 'svg'; pass format='png'"):
         ga.render(G, "out.png")
     with pytest.raises(ga.RenderError, match="unknown option: 'colour'"):
