@@ -1,6 +1,8 @@
-"""`graphviz-ad render`: trace a TARGET and draw it (SVG, PNG, PDF, DOT or JSON)."""
+"""`graphviz-ad render`: trace a TARGET and draw it (SVG, PNG, PDF, DOT, JSON or an interactive HTML page)."""
 
 import os
+import webbrowser
+from pathlib import Path
 
 import click
 
@@ -94,10 +96,12 @@ def highlight_marks(G, names):
 @click.option("--highlight", multiple=True, metavar="NAME", help="Mark the nodes called NAME (repeatable).")
 @click.option("-O", "--option", "extra", multiple=True, metavar="KEY=VALUE",
               help=f"Any other drawing option ({', '.join(sorted(OPTIONS))}), e.g. -O vanishing=1e-4.")
+@click.option("--open", "open_file", is_flag=True,
+              help="Open the written file in a web browser (e.g. the interactive page of --format html).")
 @common.run_options
 @common.handle_errors
 def render(target, expr, at, seed, wrt, output, force, format, rankdir, precision, values, grads,
-           formulas, labels, legend, theme, budget, highlight, extra, quiet, debug):
+           formulas, labels, legend, theme, budget, highlight, extra, open_file, quiet, debug):
     """Trace TARGET at the given inputs and draw its graph of values and gradients.
 
     TARGET is path/to/file.py:function, package.module:function, or a bundled sample's name (see
@@ -110,7 +114,10 @@ def render(target, expr, at, seed, wrt, output, force, format, rankdir, precisio
       graphviz-ad render mypkg.nets:mlp --at x='@x.npy' --format png --rankdir TB
       graphviz-ad render -e 'sin(x**2) * y' --at x=1 --at y=2 -o - > expr.svg
       graphviz-ad render sigmoid --format dot -o - | dot -Tpng > sigmoid.png
+      graphviz-ad render sigmoid --format html --open
     """
+    if open_file and output == "-":
+        raise common.UsageProblem("--open needs a file to open: give -o FILE (or no -o), not -o -")
     fmt = output_format(format, output)
     options = drawing_options(rankdir, precision, values, grads, formulas,
                               labels, legend, theme, budget, extra)
@@ -123,6 +130,8 @@ def render(target, expr, at, seed, wrt, output, force, format, rankdir, precisio
     common.write_output(data, path, force=force)
     if path is not None:
         common.status(f"Wrote {path} ({G.number_of_nodes()} nodes, {G.number_of_edges()} edges)", quiet)
+    if open_file and not webbrowser.open(Path(path).resolve().as_uri()):
+        click.echo(f"warning: no web browser found to open {path}", err=True)
 
 
 COMMANDS = [render]
