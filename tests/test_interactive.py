@@ -3,6 +3,8 @@ real headless Chromium: step through both passes, hover, click for paths, pan an
 
 import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -116,6 +118,30 @@ def test_a_thousand_node_page_stays_under_two_megabytes(big_page):
     size = len(page.encode("utf-8"))
     assert 200_000 < size < 2_000_000, size
     assert page.count('class="node"') == G.number_of_nodes() + 1  # every node, and the legend
+
+
+def test_render_writes_the_page(G, tmp_path):
+    path = ga.render(G, tmp_path / "f.html", format="html")
+    assert path.read_bytes() == to_html(G).encode("utf-8") == ga.render(G, format="html")
+    assert "html" in ga.FORMATS
+
+
+def test_command_line_writes_the_page_and_opens_it(tmp_path):
+    """`graphviz-ad render ... -o x.html --open` in a real process; $BROWSER records what it was asked to open."""
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser"
+    browser.write_text(f"#!{sys.executable}\nimport pathlib, sys\npathlib.Path({str(opened)!r}).write_text(sys.argv[1])\n")
+    browser.chmod(0o755)
+    out = tmp_path / "sigmoid.html"
+    run = subprocess.run([sys.executable, "-m", "graphviz_ad", "render", "sigmoid", "-o", str(out), "--open"],
+                         env=dict(os.environ, BROWSER=str(browser)), capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert opened.read_text() == out.resolve().as_uri()
+    run = subprocess.run([sys.executable, "-m", "graphviz_ad", "render", "sigmoid", "--format", "html", "-o", "-",
+                          "--open"], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 2 and "--open needs a file to open" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
 
 
 # ---- the page in a real browser ------------------------------------------------------------------------
