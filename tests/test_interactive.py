@@ -272,13 +272,18 @@ def test_slider_buttons_and_play(browser, G, tmp_path):
     assert p.ids(".gad-current") == ["gad-n3"]
     p.page.click("button[data-act=first]")
     assert p.step() == 0
+    p.page.select_option(".gad-speed", "40")  # 16x
     p.page.click("button[data-act=play]")
     assert p.text("button[data-act=play]") == "\u2016 pause"
-    p.page.wait_for_function("() => Number(document.querySelector('.gad-interactive').dataset.step) >= 2")
+    p.page.wait_for_function("() => Number(document.querySelector('.gad-interactive').dataset.step) >= 5")
     p.page.click("button[data-act=play]")
     paused = p.step()
-    p.page.wait_for_timeout(900)
+    p.page.wait_for_timeout(300)
     assert p.step() == paused and p.text("button[data-act=play]") == "\u25b6 play"
+    p.page.click("button[data-act=play]")  # played to the end, it stops there
+    p.page.wait_for_function(f"() => document.querySelector('.gad-interactive').dataset.step === '{last}'")
+    p.page.wait_for_timeout(200)
+    assert p.text("button[data-act=play]") == "\u25b6 play" and p.text(".gad-counter") == "done"
     p.page.click("button[data-act=last]")
     assert p.step() == last
     p.assert_clean()

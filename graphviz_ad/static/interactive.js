@@ -389,7 +389,7 @@ function graphvizAdInteractive(root) {
   function play(on) {
     if (on && !timer) {
       if (pos === LAST) show(0);
-      timer = setInterval(() => { if (pos >= LAST - 1) play(false); show(pos + 1); }, 700);
+      timer = setInterval(() => { if (pos >= LAST - 1) play(false); show(pos + 1); }, Number(q(".gad-speed").value));
     } else if (!on && timer) {
       clearInterval(timer);
       timer = null;
@@ -405,12 +405,13 @@ function graphvizAdInteractive(root) {
   };
   root.querySelectorAll("button[data-act]").forEach((b) => b.addEventListener("click", () => actions[b.dataset.act]()));
   q(".gad-slider").addEventListener("input", (ev) => { play(false); show(Number(ev.target.value)); });
+  q(".gad-speed").addEventListener("change", () => { if (timer) { play(false); play(true); } });
   const KEYS = { ArrowRight: "next", ArrowLeft: "prev", Home: "first", End: "last", " ": "play",
                  "+": "zoomin", "=": "zoomin", "-": "zoomout", "0": "fit" };
   function onKey(ev) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     const tag = ev.target && ev.target.tagName;
-    if (tag === "INPUT" || tag === "TEXTAREA" || (tag === "BUTTON" && ev.key === " ")) return;
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (tag === "BUTTON" && ev.key === " ")) return;
     if (ev.key === "Escape") { select(null); return; }
     if (!KEYS[ev.key]) return;
     ev.preventDefault();
