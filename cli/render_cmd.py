@@ -131,7 +131,7 @@ def render(target, expr, at, seed, wrt, output, force, format, rankdir, precisio
     if path is not None:
         common.status(f"Wrote {path} ({G.number_of_nodes()} nodes, {G.number_of_edges()} edges)", quiet)
     if open_file and not webbrowser.open(Path(path).resolve().as_uri()):
-        click.echo(f"warning: no web browser found to open {path}", err=True)
+        click.echo(f"Warning: no web browser found to open {path}", err=True)
 
 
 COMMANDS = [render]
