@@ -41,7 +41,7 @@ def norm(x):
     """|x| for a scalar, the Euclidean norm for an array, None for None."""
     if x is None:
         return None
-    if np.ndim(x) == 0:
+    if isinstance(x, (int, float)) or np.ndim(x) == 0:
         return abs(float(x))
     with np.errstate(over="ignore", invalid="ignore"):
         return float(np.linalg.norm(np.asarray(x, dtype=float).ravel()))
@@ -49,7 +49,11 @@ def norm(x):
 
 def is_finite(x):
     """False when a scalar or any array element is NaN or Inf (None counts as finite: nothing flows)."""
-    return x is None or bool(np.all(np.isfinite(np.asarray(x, dtype=float))))
+    if x is None or isinstance(x, int):
+        return True
+    if isinstance(x, float):
+        return math.isfinite(x)
+    return bool(np.all(np.isfinite(np.asarray(x, dtype=float))))
 
 
 def gain_position(gain, vanishing=1e-3, exploding=1e3):
@@ -186,7 +190,8 @@ def edge_label(data, precision=3, formulas=False):
     if gain is None:
         return ""
     if factor is not None and np.ndim(factor) == 0:
-        text = f"{formula} = {fmt(factor, precision)}" if formula else "\u00d7" + fmt(factor, precision)
+        value = fmt(factor, precision)
+        text = f"{formula} = {value}" if formula and formula != value else "\u00d7" + value
     else:
         text = (f"{formula}: " if formula else "") + "gain " + fmt(gain, precision)
     return escape(text)
