@@ -21,8 +21,8 @@ class _OneLineUsage(click.ClickException):
 
     exit_code = 2
 
-    def __init__(self, error):
-        command = error.ctx.command_path if error.ctx is not None else "graphviz-ad"
+    def __init__(self, error, command="graphviz-ad"):
+        command = error.ctx.command_path if error.ctx is not None else command
         super().__init__(f"{error.format_message()} (see '{command} --help')")
 
 
@@ -39,7 +39,9 @@ class _App(click.Group):
         try:
             return super().invoke(ctx)
         except click.UsageError as e:
-            raise _OneLineUsage(e) from e
+            # some parse errors carry no context: name the command from the arguments
+            name = ctx.invoked_subcommand or ""
+            raise _OneLineUsage(e, f"{ctx.command_path} {name}".strip()) from e
 
 
 @click.group(cls=_App, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -68,7 +68,7 @@ def folder(tmp_path, monkeypatch):
 
 
 def run(*args, env=None):
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False, prog_name="graphviz-ad")
 
 
 def json_graph(*args):
@@ -474,6 +474,11 @@ def test_help_has_examples(command):
 def test_version():
     result = run("--version")
     assert result.exit_code == 0 and result.stdout.strip() == f"graphviz-ad, version {graphviz_ad.__version__}"
+
+
+def test_missing_option_value_points_at_the_command_help():
+    assert_one_line_error(run("render", "sigmoid", "--at"), 2, "'--at' requires an argument",
+                          "(see 'graphviz-ad render --help')")
 
 
 def test_unknown_command_is_one_line():
