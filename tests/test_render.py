@@ -91,13 +91,10 @@ def test_each_edge_colour_matches_its_gain_and_widths_follow_the_flow(render_eng
 def test_vanishing_and_exploding_edges_get_the_saturated_ends(render_engine):
     G = traced()
     drawn = edges_of(ga.render(G, engine=render_engine))
-    x, u = G.node_named("x"), G.node_named("u")
-    assert drawn[f"n{u}", f"n{G.node_named('v')}"][0] != style.THEMES["light"]["neutral"]
     colours = {drawn[f"n{a}", f"n{b}"][0] for a, b, d in G.edges(data=True) if d["gain"] and d["gain"] >= 1e3}
     assert colours == {style.THEMES["light"]["warm"]}
     colours = {drawn[f"n{a}", f"n{b}"][0] for a, b, d in G.edges(data=True) if d["gain"] and d["gain"] <= 1e-3}
     assert colours == {style.THEMES["light"]["cold"]}
-    assert x is not None
 
 
 def test_nan_edges_are_magenta_and_bold(render_engine):
