@@ -137,7 +137,7 @@ function graphvizAdInteractive(root) {
     if (s.node !== undefined) setClass(elements[nodes[s.node].el], "gad-current", true);
     if (s.kind === "forward") pred[s.node].forEach((i) => setClass(elements[edges[i].el], "gad-operand", true));
     if (s.kind === "backward") setClass(elements[edges[s.edge].el], "gad-current", true);
-    describe(s, st);
+    describe(s);
     const slider = q(".gad-slider");
     slider.max = String(LAST);
     slider.value = String(pos);
@@ -148,7 +148,7 @@ function graphvizAdInteractive(root) {
   }
 
   // The step panel: what happened at this step, in words and numbers.
-  function describe(s, st) {
+  function describe(s) {
     const title = q(".gad-step-title"), value = q(".gad-step-value"), grad = q(".gad-step-grad"), note = q(".gad-step-note");
     let t = "", v = "", g = "", x = "";
     if (s.kind === "start") {
@@ -175,10 +175,12 @@ function graphvizAdInteractive(root) {
       t = `Backward ${s.index}/${nBackward}: ${r.name} \u2192 ${n.name}`;
       v = n.v === null ? "" : "value " + n.v;
       g = "grad " + s.grad + (s.done ? " (complete)" : " (so far: more paths add to it)");
-      const via = e.f !== null ? `grad(${r.name}) \u00d7 ${e.formula || "factor"} = ${r.g} \u00d7 ${e.ft} = ${e.flow}`
-        : `VJP of ${r.op} applied to grad(${r.name}) (gain ${e.gain}) = ${e.flow}`;
+      const factor = e.formula || "the local factor";
+      const via = e.f !== null ? `grad(${r.name}) \u00d7 ${factor} = ${r.g} \u00d7 ${e.ft} = ${e.flow}`
+        : e.ft !== null ? `grad(${r.name}) \u00d7 ${factor}, elementwise: ${r.g} and ${e.ft} give ${e.flow}`
+        : `the vector-Jacobian product of ${r.op} applied to grad(${r.name}) (gain ${e.gain}) = ${e.flow}`;
       const terms = succ[s.node].filter((i) => edges[i].flow !== null).length;
-      x = `grad_flow = ${via}; it adds into grad(${n.name})` + (terms > 1 ? `, one of ${terms} terms (one per path out of it).` : ".");
+      x = `grad_flow = ${via}; it adds into grad(${n.name})` + (terms > 1 ? `, one of ${terms} terms (one per edge out of it).` : ".");
     } else {
       const o = data.output === null ? null : nodes[data.output];
       t = "Done: every value and gradient";
