@@ -296,9 +296,17 @@ def test_hover_details_and_click_paths(browser, G, tmp_path):
     p.page.hover("#gad-n0")
     details = p.text(".gad-details-body")
     assert "x [input]" in details and "value 1.2" in details and f"grad {G.nodes[0]['grad']!r}" in details
-    p.page.hover("#gad-e_n3_n4 text")  # its label; the line is as good
+    p.page.hover("#gad-e_n3_n4 text")  # its label
     details = p.text(".gad-details-body")
     assert f"x^2 \u2192 {G.nodes[4]['name']}" in details and "cos(x^2)" in details and "local factor" in details
+    # The line itself, a quarter of the way along and 3 px off it: thin edges are easy to hover.
+    x, y = p.page.evaluate("""() => {
+        const path = document.querySelector("#gad-e_n0_n6 path");
+        const pt = path.getPointAtLength(path.getTotalLength() / 4).matrixTransform(path.getScreenCTM());
+        return [pt.x, pt.y];
+    }""")
+    p.page.mouse.move(x, y + 3)
+    assert p.text(".gad-details-body").startswith(f"x \u2192 {G.nodes[6]['name']} d result / d operand = 1")
 
     p.page.click("#gad-n0")
     assert p.ids(".gad-selected") == ["gad-n0"]

@@ -42,6 +42,14 @@ function graphvizAdInteractive(root) {
     return found;
   });
   Object.keys(data.groups).forEach((key) => { if (elements[key]) ownerOf.set(elements[key], { group: key }); });
+  // A wide transparent copy of each edge's line, so a thin edge is easy to hover.
+  ownerOf.forEach((owner, g) => {
+    const line = owner.edge !== undefined && g.querySelector("path");
+    if (!line) return;
+    const hit = line.cloneNode(false);
+    hit.setAttribute("class", "gad-hit");
+    line.after(hit);
+  });
   const members = {};  // drawn element id -> node ids drawn by it
   nodes.forEach((n) => { (members[n.el] = members[n.el] || []).push(n.id); });
   const drawnEdges = {};  // drawn edge id -> edge indices
