@@ -1,8 +1,8 @@
 """Graph -> DOT text. Pure: builds the source with the `graphviz` package and runs nothing.
 
 The picture is built in two steps. `view()` decides what is drawn: every node, or, for big graphs and
-when asked, collapsed scopes, folded runs of repeated ops and merged blocks of trace order, each with
-edges carrying the combined gain. `to_dot()` then writes that view out with the styles of style.py.
+when asked, collapsed scopes, folded runs of single-use ops and merged blocks of same-rank nodes, each
+with edges carrying the combined gain. `to_dot()` then writes that view out with the styles of style.py.
 Only the attributes of docs/graph-contract.md are read.
 """
 
@@ -96,7 +96,7 @@ def check_highlight(G, highlight):
 
 @dataclass
 class Group:
-    """Several traced nodes drawn as one: a collapsed scope call, a folded run or a block of trace order."""
+    """Several traced nodes drawn as one: a collapsed scope call, a folded run, or a block of same-rank nodes."""
 
     kind: str          # "scope", "fold" or "block"
     title: str
