@@ -120,9 +120,12 @@ def summary(x, precision=3):
     if np.ndim(x) == 0:
         return fmt(x, precision)
     a = np.asarray(x, dtype=float)
-    if a.size == 0:
-        return f"{shape_text(a.shape)} (empty)"
-    return f"{shape_text(a.shape)} |{fmt(norm(a), precision)}| {fmt(np.min(a), precision)}..{fmt(np.max(a), precision)}"
+    finite = a[np.isfinite(a)]
+    text = f"{shape_text(a.shape)} |{fmt(norm(a), precision)}|"
+    if finite.size:
+        text += f" {fmt(finite.min(), precision)}..{fmt(finite.max(), precision)}"
+    bad = a.size - finite.size
+    return text + (f" +{bad} nan/inf" if bad else "")
 
 
 def full_text(x, precision=3):
@@ -226,7 +229,8 @@ def legend_html(theme="light", vanishing=1e-3, exploding=1e3, marks=None, notes=
     lo, hi = int(math.floor(math.log10(vanishing))), int(math.ceil(math.log10(exploding)))
     bar = "".join(
         f'<TD BGCOLOR="{gain_color(10.0 ** k, theme, vanishing, exploding)}" WIDTH="28">'
-        f'<FONT COLOR="white" POINT-SIZE="8">{_decade(k)}</FONT></TD>' for k in range(lo, hi + 1))
+        f'<FONT COLOR="{_text_on(gain_color(10.0 ** k, theme, vanishing, exploding))}" POINT-SIZE="8">'
+        f"{_decade(k)}</FONT></TD>" for k in range(lo, hi + 1))
 
     def row(text, swatch="", color=None):
         mark = f'<FONT COLOR="{color or c["fg"]}">{swatch}</FONT> ' if swatch else ""
@@ -253,3 +257,9 @@ def legend_html(theme="light", vanishing=1e-3, exploding=1e3, marks=None, notes=
 def _decade(k):
     """10^k as short text: 1e-3, 1, 1e3."""
     return "1" if k == 0 else f"1e{k}"
+
+
+def _text_on(color):
+    """Black or white, whichever reads better on `color`."""
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "white"

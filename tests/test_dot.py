@@ -322,3 +322,9 @@ def test_output_does_not_depend_on_hash_seeds():
     outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                               env=dict(os.environ, PYTHONHASHSEED=seed)).stdout for seed in ("1", "2")}
     assert len(outputs) == 1 and "of 34 nodes (node budget 9)" in outputs.pop()
+
+
+def test_array_summaries_keep_the_finite_range_and_count_nans():
+    assert style.summary(np.array([1.0, np.nan, 3.0])) == "[3] |nan| 1..3 +1 nan/inf"
+    assert style.summary(np.array([[3.0, 4.0]])) == "[1x2] |5| 3..4"
+    assert style.summary(2.0) == "2"
