@@ -72,6 +72,8 @@ def test_tutorial_draws_its_lessons(site):
                  "relu_chain20", "residual_chain20"):
         assert any(label.startswith(f"Computation graph of {name}:") for label in labels), name
     assert "Computation graph of sin(x**2)" in labels
+    text = (site / "tutorial.html").read_text(encoding="utf-8")
+    assert 'role="figure" aria-label="Computation graph of neuron' in text   # the interactive step-through
 
 
 def test_api_reference_documents_every_public_name(site):
