@@ -163,6 +163,10 @@ def view(G, opts, warn=True):
         r = v.rep[n]
         v.first.setdefault(r, n)
         v.placement.setdefault(r, v.groups[r].parent if r in v.groups else chains[n])
+    if budget is None and warn and not fits(G, v.rep, OPTIONS["budget"]):
+        warnings.warn(f"drawing all {total} nodes with budget=None: Graphviz may take minutes "
+                      f"(layout cost {layout_cost(G, v.rep)}; the default budget allows "
+                      f"{COST_PER_NODE * OPTIONS['budget']})", GraphvizAdWarning, stacklevel=3)
     if over:
         v.notes.insert(0, f"showing {_count(v)} of {total} nodes (node budget {budget})")
         if warn:

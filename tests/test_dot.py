@@ -285,10 +285,12 @@ def test_over_the_node_budget_the_picture_is_collapsed_and_says_so():
     with pytest.warns(ga.GraphvizAdWarning, match="graph of 2100 nodes is over the render budget of 2000"):
         src = to_dot(G)
     assert "sin ×2099" in src and "showing 2 of 2100 nodes (node budget 2000)" in src
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with pytest.warns(ga.GraphvizAdWarning, match="drawing all 2100 nodes with budget=None: Graphviz may take"):
         full = to_dot(G, budget=None, legend=False)
     assert full.count(" -> ") == 2099
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        to_dot(ga.trace(chain(1900), 0.9), budget=None)
 
 
 def test_layout_cost_counts_long_edges():
