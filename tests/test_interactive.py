@@ -401,6 +401,10 @@ def test_two_fragments_on_one_page_keep_apart(browser, G, tmp_path):
     assert p.page.get_attribute(second, "data-step") == "2"
     assert p.page.get_attribute(first, "data-step") == "1"
     assert p.page.eval_on_selector_all(f"{first} .gad-current", "e => e.length") == 1
+    p.page.click(f"{first} .gad-viewport", position={"x": 5, "y": 5})  # a click on the drawing focuses it
+    p.page.keyboard.press("End")
+    assert p.page.get_attribute(first, "data-step") == p.page.get_attribute(f"{first} .gad-slider", "max")
+    assert p.page.get_attribute(second, "data-step") == "2"
     p.assert_clean()
 
 
