@@ -120,8 +120,9 @@ class View:
 def scope_instances(G):
     """Each node's chain of scope calls (instance ids, outermost first) and each instance's (name, parent).
 
-    The contract gives scope names, not calls, so a call is a maximal run of trace order inside one scope;
-    the traced function itself (the common root) is skipped.
+    The contract gives scope names, not calls, so a call is a maximal run of trace order inside one scope
+    (back-to-back calls of one function merge), unless nodes also carry `scope_calls`: one id per scope
+    level, unique per call. The traced function itself (the common root) is skipped.
     """
     order = sorted(G)
     scopes = {n: tuple(G.nodes[n].get("scope") or ()) for n in order}
@@ -129,14 +130,15 @@ def scope_instances(G):
     skip = 1 if len(roots) == 1 and None not in roots else 0
     instances, chains, stack = {}, {}, []
     for n in order:
-        path = scopes[n][skip:]
+        calls = G.nodes[n].get("scope_calls")
+        path = tuple(zip(scopes[n], calls) if calls else ((s, None) for s in scopes[n]))[skip:]
         k = 0
         while k < len(stack) and k < len(path) and stack[k][0] == path[k]:
             k += 1
         del stack[k:]
-        for name in path[k:]:
-            instances[len(instances)] = (name, stack[-1][1] if stack else None)
-            stack.append((name, len(instances) - 1))
+        for level in path[k:]:
+            instances[len(instances)] = (level[0], stack[-1][1] if stack else None)
+            stack.append((level, len(instances) - 1))
         chains[n] = tuple(i for _, i in stack)
     return chains, instances
 

@@ -330,3 +330,17 @@ def test_array_summaries_keep_the_finite_range_and_count_nans():
     assert style.summary(np.array([1.0, np.nan, 3.0])) == "[3] |nan| 1..3 +1 nan/inf"
     assert style.summary(np.array([[3.0, 4.0]])) == "[1x2] |5| 3..4"
     assert style.summary(2.0) == "2"
+
+
+def test_back_to_back_calls_merge_unless_nodes_carry_call_ids():
+    def layer(v):
+        return np.tanh(v * 2.0)
+
+    def net(x):
+        return layer(layer(x))
+
+    G = ga.trace(net, 0.3)
+    assert to_dot(G, legend=False).count("subgraph cluster_") == 1  # names alone cannot tell the calls apart
+    for n, d in G.nodes(data=True):  # nodes 1-3 are the first call of layer, 4-6 the second
+        d["scope_calls"] = (0,) if n == 0 else (0, 1 if n <= 3 else 2)
+    assert to_dot(G, legend=False).count("subgraph cluster_") == 2
