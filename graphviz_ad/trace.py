@@ -343,7 +343,7 @@ def _build_graph(tape, grads, flows, output, leaves):
         g = grads[i]
         if requires and g is None:
             g = np.zeros(np.shape(value), dtype=_float_dtype(value))
-        _, _, filename, lineno, scope = sites[i] if sites else (0, 0, "", 0, ())
+        filename, lineno, scope, _ = sites[i] if sites else ("", 0, (), ())
         nodes.append((j, {
             "op": prim.name if prim is not None else ("input" if requires else "const"),
             "name": names[i], "display": prim.display if prim is not None else names[i],
@@ -513,34 +513,51 @@ def _names(tape):
                     for k, p in enumerate(parents)]
         operand_precs = [precs[p] if p is not None else 4 for p in parents]
         text, prec = expression(prim, operands, operand_precs)
-        if len(text) > _NAME_LIMIT:
-            text, prec = prim.display, 4
+        if len(text) > _NAME_LIMIT:   # too long to read: elide compound operands, then all of them
+            short = [name if is_atom(name) else "…" for name in operands]
+            text, prec = expression(prim, short, [4] * len(operands))
+            if len(text) > _NAME_LIMIT:
+                text, prec = expression(prim, ["…"] * len(operands), [4] * len(operands))
+            if len(text) > _NAME_LIMIT:
+                text, prec = prim.display, 4
         names[i], precs[i] = text, prec
     return names
 
 
 def _assigned_names(tape):
-    """node -> variable name, for the last node each execution of an assignment line produced."""
+    """node -> variable name, for the last node each execution of an assignment line produced.
+
+    A line's execution is a run of consecutive nodes made while that line of that frame ran (its
+    bytecode offset never going back). This is looked at in every user frame, from the innermost
+    out: `u = np.sin(x)` names the sin node, `h = layer(x)` names the last node `layer` made.
+    """
     if not tape.sites:
         return {}
+    sites = tape.sites
     out = {}
-    last = None      # (node, key, lasti) of the current run
-    for i, entry in enumerate(tape.entries):
-        if entry[0] is None:
-            continue
-        frame_id, lasti, filename, lineno, _ = tape.sites[i]
-        key = (frame_id, filename, lineno)
-        if last is not None and (key != last[1] or lasti < last[2]):
-            _name_run_end(out, tape, last[0])
-        last = (i, key, lasti)
-    if last is not None:
-        _name_run_end(out, tape, last[0])
+    depth = max((len(site[3]) for site in sites), default=0)
+    for level in range(depth - 1, -1, -1):
+        last = None      # (node, key, lasti) of the current run at this level
+        for i, entry in enumerate(tape.entries):
+            frames = sites[i][3]
+            if entry[0] is None or len(frames) <= level:
+                if entry[0] is not None and last is not None:   # made in a shallower frame: run ends
+                    _name_run_end(out, last[0], last[3])
+                    last = None
+                continue
+            frame_id, lasti, filename, lineno, code_name = frames[level]
+            key = (frame_id, filename, lineno)
+            if last is not None and (key != last[1] or lasti < last[2]):
+                _name_run_end(out, last[0], last[3])
+            last = (i, key, lasti, (filename, lineno, code_name))
+        if last is not None:
+            _name_run_end(out, last[0], last[3])
     return out
 
 
-def _name_run_end(out, tape, node):
-    _, _, filename, lineno, scope = tape.sites[node]
-    if filename and scope and scope[-1] != "<lambda>":
+def _name_run_end(out, node, where):
+    filename, lineno, code_name = where
+    if node not in out and filename and code_name != "<lambda>":
         name = _assigned_name(linecache.getline(filename, lineno).strip())
         if name:
             out[node] = name

@@ -59,7 +59,7 @@ class Tape:
         self.lift_constants = lift_constants  # trace(): literals become "const" nodes of their own
         self.entries = []
         self.names = {}      # node -> name, for inputs and constants
-        self.sites = []      # (frame id, lasti, filename, lineno, scope) when record_source
+        self.sites = []      # (filename, lineno, scope, frames) when record_source: see _site
         self.root_frame = None
 
     def leaf(self, value, name, requires_grad):
@@ -111,19 +111,25 @@ class Tape:
         return Traced(value, node, self)
 
     def _site(self):
+        """Where the user's code is: (filename, lineno, scope, frames).
+
+        `frames` holds (frame id, lasti, filename, lineno) of each user frame from the traced
+        function inwards, so names can come from the assignment at any level (`h = layer(x)`).
+        """
         frame = user_frame(3)
         if frame is None:
-            return (0, 0, "", 0, ())
-        scope = []
+            return ("", 0, (), ())
+        frames = []
         f = frame
         while f is not None and f is not self.root_frame:
-            if not f.f_code.co_filename.startswith(_SKIP):
-                scope.append(f.f_code.co_name)
+            code = f.f_code
+            if not code.co_filename.startswith(_SKIP):
+                frames.append((id(f), f.f_lasti, code.co_filename, f.f_lineno, code.co_name))
             f = f.f_back
-        if f is None:  # not called under trace(): no scope to speak of
-            scope = [frame.f_code.co_name]
-        scope.reverse()
-        return (id(frame), frame.f_lasti, frame.f_code.co_filename, frame.f_lineno, tuple(scope))
+        if f is None:  # not called under trace(): only the innermost frame is ours to speak of
+            frames = frames[:1]
+        frames.reverse()
+        return (frame.f_code.co_filename, frame.f_lineno, tuple(fr[4] for fr in frames), tuple(frames))
 
 
 def _is_number(a):

@@ -341,3 +341,29 @@ def test_ndarray_methods_and_builtins_on_traced_values():
     np.testing.assert_allclose(ga.grad(f)(x), numerical_grad(f, [x], 0), rtol=1e-6)
     assert ga.grad(lambda v: round(v * 3.3) + divmod(v, 2.0)[1])(1.7) == 1.0
     assert len(list(ga.trace(lambda v: sum(v), np.ones(3)).nodes)) > 3   # iteration and builtin sum
+
+
+def dense(h, W, b):
+    return np.tanh(h @ W + b)
+
+
+def two_dense(x, W, b):
+    hidden = dense(x, W, b)
+    return np.sum(dense(hidden, W, b))
+
+
+def test_a_call_sites_assignment_names_the_value_the_call_returns():
+    W, b = np.eye(2) * 0.5, np.array([0.1, -0.1])
+    G = ga.trace(two_dense, np.ones((3, 2)), W, b)
+    tanh_names = [d["name"] for _, d in G.nodes(data=True) if d["op"] == "tanh"]
+    assert tanh_names == ["hidden", "tanh(hidden @ W + b)"]
+    assert [d["name"] for _, d in G.nodes(data=True) if d["op"] == "add"] == ["x @ W + b", "hidden @ W + b"]
+
+
+def test_long_expressions_elide_their_operands():
+    def f(inputs, weights, bias):
+        return np.sum(np.tanh(inputs @ weights + bias))
+    G = ga.trace(f, np.ones((1, 2)), np.eye(2), np.zeros(2))
+    names = {d["op"]: d["name"] for _, d in G.nodes(data=True)}
+    assert names["add"] == "… + bias"
+    assert names["tanh"] == "tanh(… + bias)" and names["sum"] == "sum(tanh(… + bias))"
