@@ -4,8 +4,10 @@ For each shape and size it prints the time to trace; the time to build the DOT t
 included, `build`), to run Graphviz on it (`dot`) and their sum (`total`, what `render` costs); how many
 nodes were drawn; and the time plain `dot -Tsvg` takes on the same drawn graph with no labels, styles,
 tooltips or legend (`plain`, the baseline, measured in the same run). `ratio` is total / plain and
-`dot ratio` is dot / plain: the cost of our labels and styles. For graphs over the node budget it also
-times plain `dot` on the whole uncollapsed graph, cut off after --full-timeout seconds.
+`dot ratio` is dot / plain: the cost of our labels and styles. `labels` is the label overhead alone:
+dot time of the full picture over that of the same picture with values, gradients and edge labels
+off (node names only). For graphs over the node budget it also times plain `dot` on the whole
+uncollapsed graph, cut off after --full-timeout seconds.
 
 Targets: total <= 1 s at 1,000 nodes; <= 10 s for every shape at 10,000 nodes; ratio <= 1.3 where
 nothing is collapsed (after collapsing, compare with the full plain time instead).
@@ -129,7 +131,7 @@ def main(argv=None):
     opts = check_options({})
     print(f"engine: {args.engine or 'default'}; baseline: {dot}; node budget {OPTIONS['budget']}")
     header = (f"{'shape':<11} {'nodes':>6} {'trace s':>8} {'build s':>8} {'dot s':>6} {'total s':>8} {'drawn':>6} "
-              f"{'plain s':>8} {'ratio':>6} {'dot ratio':>9} {'full plain s':>13}  targets")
+              f"{'plain s':>8} {'ratio':>6} {'dot ratio':>9} {'labels':>6} {'full plain s':>13}  targets")
     print(header)
     print("-" * len(header))
     failures = []
@@ -143,6 +145,8 @@ def main(argv=None):
             source = ga.to_dot(G)
             build_s = best(lambda: ga.to_dot(G), repeat)
             dot_s = best(lambda: run_engine(source, "svg", args.engine), repeat)
+            bare = ga.to_dot(G, values=False, grads=False, labels=False)
+            bare_s = best(lambda: run_engine(bare, "svg", args.engine), repeat)
             total_s = build_s + dot_s
             rep = view(G, opts, warn=False).rep
             drawn = len(set(rep.values()))
@@ -160,7 +164,7 @@ def main(argv=None):
                 notes.append("ratio over 1.3")
             failures += [f"{shape} {size}: {n}" for n in notes]
             print(f"{shape:<11} {len(G):>6} {trace_s:>8.2f} {build_s:>8.2f} {dot_s:>6.2f} {total_s:>8.2f} {drawn:>6} "
-                  f"{plain_s:>8.2f} {total_s / plain_s:>6.2f} {dot_s / plain_s:>9.2f} {full:>13}  "
+                  f"{plain_s:>8.2f} {total_s / plain_s:>6.2f} {dot_s / plain_s:>9.2f} {dot_s / bare_s:>6.2f} {full:>13}  "
                   f"{'; '.join(notes) or 'ok'}", flush=True)
     print(f"\n{len(failures)} target(s) missed" + (": " + ", ".join(failures) if failures else ""))
 
