@@ -5,6 +5,7 @@ everything a picture needs (source lines, constant nodes, the networkx graph), w
 """
 
 import functools
+import gc
 import inspect
 import linecache
 import os
@@ -65,8 +66,14 @@ def trace(fun, *args, wrt=None, seed=None, **kwargs):
                           GraphvizAdWarning, stacklevel=2)
             out = tape.leaf(out, "output", False)
         seed, seed_rule = _seed(out.value, seed)
-        grads, flows = backward(tape, out.node, seed, keep_flows=True)
-        G = _build_graph(tape, grads, flows, out.node, leaves)
+        collecting = gc.isenabled()
+        gc.disable()   # building makes many small dicts and no cycles: the collector would only rescan them
+        try:
+            grads, flows = backward(tape, out.node, seed, keep_flows=True)
+            G = _build_graph(tape, grads, flows, out.node, leaves)
+        finally:
+            if collecting:
+                gc.enable()
     code = getattr(fun, "__code__", None)
     for node in G.graph["inputs"]:   # arguments are created where the function is defined
         G.nodes[node].update(
