@@ -152,10 +152,11 @@ def browser():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing; CI must run the browser tests (.ci/run installs chromium)")
         pytest.skip(f"{CHROMIUM} is not installed (apt install chromium); CI runs these tests")
-    if os.environ.get("CI"):
+    try:
         from playwright.sync_api import sync_playwright
-    else:
-        sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    except ImportError:
+        pytest.fail("the browser tests need Playwright's Python package: pip install -e '.[test]' "
+                    f"(no browser download: they drive {CHROMIUM})")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
