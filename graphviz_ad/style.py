@@ -174,7 +174,8 @@ def node_tooltip(data, precision=3, mark=None):
         "grad " + full_text(data.get("grad"), precision),
     ]
     if data.get("params"):
-        parts.append(f"params {data['params']}")
+        text = f"params {data['params']}"
+        parts.append(text if len(text) <= 300 else text[:297] + "...")
     if data.get("scope"):
         parts.append("scope " + " > ".join(data["scope"]))
     if data.get("source"):
