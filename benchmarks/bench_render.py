@@ -164,8 +164,8 @@ def main(argv=None):
                 notes.append("ratio over 1.3")
             failures += [f"{shape} {size}: {n}" for n in notes]
             print(f"{shape:<11} {len(G):>6} {trace_s:>8.2f} {build_s:>8.2f} {dot_s:>6.2f} {total_s:>8.2f} {drawn:>6} "
-                  f"{plain_s:>8.2f} {total_s / plain_s:>6.2f} {dot_s / plain_s:>9.2f} {dot_s / bare_s:>6.2f} {full:>13}  "
-                  f"{'; '.join(notes) or 'ok'}", flush=True)
+                  f"{plain_s:>8.2f} {total_s / plain_s:>6.2f} {dot_s / plain_s:>9.2f} {dot_s / bare_s:>6.2f} "
+                  f"{full:>13}  {'; '.join(notes) or 'ok'}", flush=True)
     print(f"\n{len(failures)} target(s) missed" + (": " + ", ".join(failures) if failures else ""))
 
 

@@ -421,7 +421,7 @@ def to_dot(G, *, highlight=None, id_prefix=None, warn=True, **options):
     prefix = _check_prefix(id_prefix)
     node_marks, edge_marks = check_highlight(G, highlight)
     v = view(G, opts, warn=warn)
-    theme, precision = style.THEMES[opts["theme"]], opts["precision"]
+    theme = style.THEMES[opts["theme"]]
     edges = combined_edges(G, v)
     marks = style.mark_colors(list(node_marks.values()) + list(edge_marks.values()))
     rep_marks = _representative_marks(v, node_marks, edge_marks)

@@ -31,7 +31,7 @@ def check_format(format):
 
 def _has_pygraphviz():
     try:
-        import pygraphviz  # noqa: F401
+        import pygraphviz  # noqa: F401  (only whether it imports)
     except ImportError:
         return False
     return True

@@ -251,8 +251,7 @@ def legend_html(theme="light", vanishing=1e-3, exploding=1e3, marks=None, notes=
     ]
     rows += [row(f"mark: {name}", "\u2588\u2588", color) for name, color in sorted((marks or {}).items())]
     rows += [row(note, "\u26a0", c["warm"]) for note in notes]
-    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
-            + "".join(rows) + "</TABLE>>")
+    return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">' + "".join(rows) + "</TABLE>>"
 
 
 def _decade(k):
