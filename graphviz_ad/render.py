@@ -96,13 +96,13 @@ def run_engine(source, format="svg", engine=None):
     return done.stdout
 
 
-def render(G, path=None, format="svg", *, highlight=None, id_prefix=None, engine=None, **options):
+def render(G, path=None, format=None, *, highlight=None, id_prefix=None, engine=None, **options):
     """Draw a traced graph: SVG, PNG or PDF through Graphviz, or its DOT source, or JSON data.
 
     Args:
         G: a graph from `graphviz_ad.trace`.
         path: file to write; None to return the bytes.
-        format: one of `FORMATS`: "svg", "png", "pdf", "dot" (no engine needed), "json" (node-link data,
+        format: one of `FORMATS` (default: from the path's suffix, else "svg"): "svg", "png", "pdf", "dot" (no engine needed), "json" (node-link data,
             read back with `load_json`; drawing options are checked but unused), "html" (the interactive
             page of `graphviz_ad.html.to_html`, see docs/interactive.md).
         highlight: object or mapping with `nodes` {node: mark name} and `edges` {(u, v): mark name}.
@@ -117,8 +117,10 @@ def render(G, path=None, format="svg", *, highlight=None, id_prefix=None, engine
         RenderError: unknown format or option, or Graphviz failed.
         EngineNotFound: an engine format was asked for and no Graphviz is available.
     """
-    check_format(format)
     suffix = Path(path).suffix.lstrip(".").lower() if path is not None else ""
+    if format is None:
+        format = suffix if suffix in FORMATS else "svg"
+    check_format(format)
     if suffix in FORMATS and suffix != format:
         raise RenderError(f"path {str(path)!r} ends in .{suffix} but format is {format!r}; pass format={suffix!r}")
     if format == "html":

@@ -199,7 +199,17 @@ def test_unknown_format_and_mismatched_suffix():
         ga.render(G, format="foo")
     assert str(info.value) == f"unknown format: 'foo' (must be one of {list(ga.FORMATS)})"
     with pytest.raises(ga.RenderError, match=r"ends in .png but format is 'svg'; pass format='png'"):
-        ga.render(G, "out.png")
+        ga.render(G, "out.png", format="svg")
+
+
+def test_format_follows_the_path_suffix(tmp_path, render_engine):
+    G = ga.trace(lambda x: x + 1.0, 0.5)
+    for suffix, start in [("png", b"\x89PNG"), ("dot", b"digraph"), ("json", b"{"), ("html", b"<!DOCTYPE html>"),
+                          ("svg", b"<?xml")]:
+        ga.render(G, str(tmp_path / f"g.{suffix}"), engine=render_engine)
+        assert (tmp_path / f"g.{suffix}").read_bytes().startswith(start), suffix
+    ga.render(G, str(tmp_path / "drawing.out"), engine=render_engine)
+    assert (tmp_path / "drawing.out").read_bytes().startswith(b"<?xml")
     with pytest.raises(ga.RenderError, match="unknown option: 'colour'"):
         ga.render(G, format="json", colour="red")
 
