@@ -107,7 +107,7 @@ def load_json(path_or_text):
         for key in NODE_NUMBERS:
             if key in attrs:
                 attrs[key] = _number(attrs[key], attrs.get("dtype"))
-        for key in ("shape", "scope"):
+        for key in ("shape", "scope", "scope_calls"):
             if key in attrs:
                 attrs[key] = tuple(attrs[key])
         if "params" in attrs:

@@ -79,7 +79,7 @@ def trace(fun, *args, wrt=None, seed=None, **kwargs):
         G.nodes[node].update(
             source=f"{os.path.basename(code.co_filename)}:{code.co_firstlineno}" if code else "",
             code=linecache.getline(code.co_filename, code.co_firstlineno).strip() if code else "",
-            scope=(_fun_name(fun),))
+            scope=(_fun_name(fun),), scope_calls=(0,))
     G.graph.update(function=_fun_name(fun), wrt=[n for n in bound.arguments if n in wrt_names],
                    seed=_plain_value(seed), seed_rule=seed_rule)
     for node in G.graph["inputs"]:
@@ -315,6 +315,7 @@ def _run(tape, fun, args, kwargs):
         return fun(*args, **kwargs)
     finally:
         tape.root_frame = None
+        tape.release_frames()
 
 
 def _fun_name(fun):
@@ -350,13 +351,14 @@ def _build_graph(tape, grads, flows, output, leaves):
         g = grads[i]
         if requires and g is None:
             g = np.zeros(np.shape(value), dtype=_float_dtype(value))
-        filename, lineno, scope, _ = sites[i] if sites else ("", 0, (), ())
+        filename, lineno, scope, frames = sites[i] if sites else ("", 0, (), ())
         nodes.append((j, {
             "op": prim.name if prim is not None else ("input" if requires else "const"),
             "name": names[i], "display": prim.display if prim is not None else names[i],
             "value": _node_value(value), "grad": _node_value(g) if requires else None,
             "shape": tuple(np.shape(value)), "dtype": _dtype_name(value), "requires_grad": bool(requires),
             "source": text.where(filename, lineno), "code": text.line(filename, lineno), "scope": scope,
+            "scope_calls": tuple(frame[0] for frame in frames),
             "params": _params(args, kwargs, parents)}))
         if prim is None:
             continue

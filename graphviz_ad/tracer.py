@@ -61,14 +61,16 @@ class Tape:
         self.names = {}      # node -> name, for inputs and constants
         self.sites = []      # (filename, lineno, scope, frames) when record_source: see _site
         self.root_frame = None
+        self.calls = {}        # id(frame) -> call id, see _site
+        self.live_frames = []
 
     def leaf(self, value, name, requires_grad):
         """An input (requires_grad) or a constant node."""
         node = len(self.entries)
         self.entries.append((None, value, (), {}, (), requires_grad))
         self.names[node] = name
-        if self.record_source:
-            self.sites.append(self._site())
+        if self.record_source:   # arguments, made before the call, are placed by trace() itself
+            self.sites.append(self._site() if self.root_frame is not None else ("", 0, (), ()))
         return Traced(value, node, self)
 
     def record(self, prim, args, kwargs):
@@ -113,23 +115,35 @@ class Tape:
     def _site(self):
         """Where the user's code is: (filename, lineno, scope, frames).
 
-        `frames` holds (frame id, lasti, filename, lineno) of each user frame from the traced
-        function inwards, so names can come from the assignment at any level (`h = layer(x)`).
+        `frames` holds (call id, lasti, filename, lineno, function name) of each user frame, from the
+        traced function inwards, so names can come from the assignment at any level (`h = layer(x)`)
+        and two calls of one function stay apart. A call id is the order in which the call was first
+        seen; the frame is kept alive until the trace ends, so its id() cannot be reused meanwhile.
         """
         frame = user_frame(3)
         if frame is None:
             return ("", 0, (), ())
-        frames = []
+        chain = []
         f = frame
         while f is not None and f is not self.root_frame:
-            code = f.f_code
-            if not code.co_filename.startswith(_SKIP):
-                frames.append((id(f), f.f_lasti, code.co_filename, f.f_lineno, code.co_name))
+            if not f.f_code.co_filename.startswith(_SKIP):
+                chain.append(f)
             f = f.f_back
         if f is None:  # not called under trace(): only the innermost frame is ours to speak of
-            frames = frames[:1]
-        frames.reverse()
+            chain = chain[:1]
+        frames = []
+        for f in reversed(chain):
+            call = self.calls.get(id(f))
+            if call is None:
+                call = self.calls[id(f)] = len(self.calls)
+                self.live_frames.append(f)
+            code = f.f_code
+            frames.append((call, f.f_lasti, code.co_filename, f.f_lineno, code.co_name))
         return (frame.f_code.co_filename, frame.f_lineno, tuple(fr[4] for fr in frames), tuple(frames))
+
+    def release_frames(self):
+        """Let the traced calls' frames go (they are kept only while tracing, see _site)."""
+        self.live_frames.clear()
 
 
 def _is_number(a):
