@@ -82,7 +82,7 @@ class Primitive:
         if self.derivs is not None:
             d = self.derivs[argnum](ans, *args, **kwargs)
             return np.broadcast_to(d, np.shape(ans)).copy() if np.ndim(ans) else float(d)
-        if np.size(ans) == 1 and np.ndim(ans) == 0 and np.size(args[argnum]) == 1:
+        if np.ndim(ans) == 0 and np.ndim(args[argnum]) == 0:   # both scalars: the one number
             return float(np.ravel(self.vjp(argnum, np.ones_like(ans, dtype=float), ans, args, kwargs))[0])
         return None
 

@@ -367,3 +367,12 @@ def test_long_expressions_elide_their_operands():
     names = {d["op"]: d["name"] for _, d in G.nodes(data=True)}
     assert names["add"] == "… + bias"
     assert names["tanh"] == "tanh(… + bias)" and names["sum"] == "sum(tanh(… + bias))"
+
+
+def test_local_factor_is_a_float_only_when_both_ends_are_scalars():
+    G = ga.trace(lambda x, s: np.sum(x) * np.sum(s * 2.0), np.array([2.0]), 3.0)
+    sums = [n for n, d in G.nodes(data=True) if d["op"] == "sum"]
+    assert G.edges[G.node_named("x"), sums[0]]["local_factor"] is None       # (1,) -> (): a reduction
+    mul = next(n for n, d in G.nodes(data=True) if d["op"] == "multiply" and d["shape"] == ())
+    assert G.edges[G.node_named("s"), mul]["local_factor"] == 2.0
+    assert G.edges[mul, sums[1]]["local_factor"] == 1.0                        # sum of a scalar
