@@ -138,7 +138,7 @@ def primitive(name, *, deriv=None, vjp=None, vjp_argnum=None, formula=None, disp
         ufunc / numpy: the numpy ufunc or functions that dispatch to this op on traced values.
 
     Example:
-        >>> @primitive("cube", deriv=lambda ans, x: 3 * x**2, formula="3*{x}^2")
+        >>> @primitive("table_cube", deriv=lambda ans, x: 3 * x**2, formula="3*{x}^2")
         ... def cube(x):
         ...     return x**3
     """
@@ -146,7 +146,9 @@ def primitive(name, *, deriv=None, vjp=None, vjp_argnum=None, formula=None, disp
         prim = Primitive(name, fun, deriv=deriv, vjp=vjp, vjp_argnum=vjp_argnum, formula=formula,
                          display=display, expr=expr, prec=prec)
         functools.update_wrapper(prim, fun, updated=())
-        PRIMITIVES.setdefault(name, prim)
+        if name in PRIMITIVES:   # one name, one op: the graph's `op` must say which rule made a node
+            raise ValueError(f"primitive {name!r} is declared twice")
+        PRIMITIVES[name] = prim
         if ufunc is not None:
             UFUNCS[ufunc] = prim
         for f in numpy if isinstance(numpy, tuple) else (numpy,):
