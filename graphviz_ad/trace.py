@@ -4,6 +4,7 @@ Both share one recording path (tracer.Tape) and one reverse pass (autodiff.backw
 everything a picture needs (source lines, constant nodes, the networkx graph), which keeps it fast.
 """
 
+import ast
 import functools
 import gc
 import inspect
@@ -19,7 +20,7 @@ from .autodiff import backward, vjp_of_ones
 from .errors import GradError, GraphvizAdError, GraphvizAdWarning
 from .graph import Graph
 from .primitives import expression, is_atom
-from .tracer import Tape, Traced, _assigned_name
+from .tracer import Tape, Traced
 
 _NAME_LIMIT = 20   # longer expressions are named by their op instead
 
@@ -570,3 +571,23 @@ def _name_run_end(out, node, where):
         name = _assigned_name(linecache.getline(filename, lineno).strip())
         if name:
             out[node] = name
+
+
+_ASSIGNED = {}   # line text -> the name it assigns, or None
+
+
+def _assigned_name(line):
+    """The variable a line assigns to (`u = np.sin(x)` -> 'u'), or None."""
+    if line in _ASSIGNED:
+        return _ASSIGNED[line]
+    name = None
+    try:
+        stmt = ast.parse(line.rstrip(":")).body[0] if line else None
+    except SyntaxError:
+        stmt = None
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        name = stmt.targets[0].id
+    elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) and isinstance(stmt.target, ast.Name):
+        name = stmt.target.id
+    _ASSIGNED[line] = name
+    return name

@@ -6,7 +6,6 @@ handful of parallel Python lists: cheap to append to, and turned into a networkx
 the end (see trace.py).
 """
 
-import ast
 import linecache
 import os
 import re
@@ -328,31 +327,6 @@ def _plain_index(index):
     if type(index) is tuple:
         return tuple(_plain(i) for i in index)
     return _plain(index)
-
-
-def assigned_name(filename, lineno):
-    """The variable a line assigns to (`u = np.sin(x)` -> 'u'), or None."""
-    line = linecache.getline(filename, lineno).strip()
-    return _assigned_name(line)
-
-
-_ASSIGN_CACHE = {}
-
-
-def _assigned_name(line):
-    if line in _ASSIGN_CACHE:
-        return _ASSIGN_CACHE[line]
-    name = None
-    try:
-        stmt = ast.parse(line.rstrip(":")).body[0] if line else None
-    except SyntaxError:
-        stmt = None
-    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-        name = stmt.targets[0].id
-    elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) and isinstance(stmt.target, ast.Name):
-        name = stmt.target.id
-    _ASSIGN_CACHE[line] = name
-    return name
 
 
 from . import primitives as ops  # noqa: E402  (primitives imports Traced from here)
