@@ -70,7 +70,7 @@ class RuntimeProblem(click.ClickException):
         self.frames = list(frames)
 
     def show(self, file=None):
-        file = file or click.get_text_stream("stderr")
+        file = file or sys.stderr
         if self.frames:
             click.echo("Traceback (your code, most recent call last):", file=file)
             click.echo("".join(self.frames).rstrip("\n"), file=file)
@@ -252,7 +252,7 @@ class Progress:
     def __enter__(self):
         self.start = time.monotonic()
         if not self.quiet:
-            self.stream = self.stream or click.get_text_stream("stderr")
+            self.stream = self.stream or sys.stderr
             self._thread = threading.Thread(target=self._run, daemon=True)
             self._thread.start()
         return self
@@ -323,7 +323,7 @@ def write_output(data, path, *, force=False):
     if isinstance(data, str):
         data = data.encode()
     if path is None:
-        stream = click.get_binary_stream("stdout")
+        stream = sys.stdout.buffer
         stream.write(data)
         stream.flush()
         return
