@@ -7,28 +7,10 @@ from pathlib import Path
 import click
 
 import graphviz_ad
-from graphviz_ad.dot import OPTIONS, RANKDIRS, check_options
+from graphviz_ad.dot import OPTIONS, RANKDIRS, check_options, option_from_text
 from graphviz_ad.style import THEMES
 
 from . import common
-
-_BOOLEAN_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
-
-
-def _option_value(text):
-    """A -O value: None, a bool, an int, a float, else the text itself."""
-    word = text.strip()
-    if word.lower() in ("none", "null"):
-        return None
-    if word.lower() in _BOOLEAN_WORDS:
-        return _BOOLEAN_WORDS[word.lower()]
-    for kind in (int, float):
-        try:
-            return kind(word)
-        except ValueError:
-            pass
-    return word
-
 
 def drawing_options(rankdir, precision, values, grads, formulas, labels, legend, theme, budget, extra):
     """The renderer's options from the command line's (only those given), checked before any work."""
@@ -43,7 +25,7 @@ def drawing_options(rankdir, precision, values, grads, formulas, labels, legend,
         if key not in OPTIONS:
             raise common.UsageProblem(f"-O {key}: unknown drawing option; the options are "
                                       f"{', '.join(sorted(OPTIONS))}")
-        options[key] = _option_value(value)
+        options[key] = option_from_text(value)
     try:
         check_options(options)
     except graphviz_ad.GraphvizAdError as e:

@@ -38,6 +38,24 @@ FOLD_MIN = 8  # shortest run folded automatically
 COST_PER_NODE = 250  # allowed layout cost (see layout_cost) per node of budget: 500,000 is about 1 s of dot
 
 
+BOOLEAN_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+
+
+def option_from_text(text):
+    """A drawing option's value written as text (command line, docs): None, a bool, a number, or the text."""
+    word = text.strip()
+    if word.lower() in ("none", "null"):
+        return None
+    if word.lower() in BOOLEAN_WORDS:
+        return BOOLEAN_WORDS[word.lower()]
+    for kind in (int, float):
+        try:
+            return kind(word)
+        except ValueError:
+            pass
+    return word
+
+
 def check_options(options):
     """Options merged over the defaults; RenderError naming the first unknown or invalid one."""
     unknown = sorted(set(options) - set(OPTIONS))

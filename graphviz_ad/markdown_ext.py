@@ -32,7 +32,7 @@ from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 
 from .diagnose import diagnose as run_diagnose
-from .dot import OPTIONS
+from .dot import BOOLEAN_WORDS, OPTIONS, option_from_text
 from .errors import GraphvizAdError, RenderError
 from .render import render
 from .targets import InputError, TargetError, load_target, resolve_inputs, trace_inputs
@@ -51,7 +51,6 @@ FIELDS = {
     "alt": "the text that screen readers say for the drawing",
     **{name: "drawing option, see graphviz_ad.dot.OPTIONS" for name in OPTIONS},
 }
-_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
 
 
 @dataclass(frozen=True)
@@ -64,21 +63,6 @@ class Drawing:
     alt: str = ""       # the aria-label: what the drawing shows, in words
     caption: str = ""
     source_file: str = ""   # the file the traced function lives in ("" for an expression)
-
-
-def option_value(text):
-    """A drawing option written as text: None, a bool, an int, a float, else the text itself."""
-    word = text.strip()
-    if word.lower() in ("none", "null"):
-        return None
-    if word.lower() in _WORDS:
-        return _WORDS[word.lower()]
-    for kind in (int, float):
-        try:
-            return kind(word)
-        except ValueError:
-            pass
-    return word
 
 
 def split_list(text, separators=r"[;\n]"):
@@ -125,12 +109,12 @@ def draw(target, fields, *, id_prefix=None, base_dir=None):
         raise InputError(f":seed: {seed!r} is not a whole number >= 0")
     inputs = resolve_inputs(loaded, split_list(fields.get("at")), random_seed=int(seed))
     G = trace_inputs(loaded, inputs, wrt=split_list(fields.get("wrt"), r"[,\s]+") or None)
-    options = {k: option_value(fields[k]) for k in OPTIONS if k in fields}
+    options = {k: option_from_text(fields[k]) for k in OPTIONS if k in fields}
     for item in split_list(fields.get("option")):
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise RenderError(f":option: {item!r}: expected KEY=VALUE, e.g. vanishing=1e-4")
-        options[key.strip()] = option_value(value)
+        options[key.strip()] = option_from_text(value)
     marks = highlight(G, split_list(fields.get("highlight"), r"[,\s]+"), _flag(fields, "diagnose"))
     alt = (fields.get("alt") or "").strip() or default_alt(loaded)
     if _flag(fields, "interactive"):
@@ -191,9 +175,9 @@ def _flag(fields, name):
     if name not in fields:
         return False
     text = (fields[name] or "").strip().lower()
-    if text and text not in _WORDS:
+    if text and text not in BOOLEAN_WORDS:
         raise RenderError(f":{name}: takes no value, or yes / no (got {fields[name]!r})")
-    return _WORDS.get(text, True)
+    return BOOLEAN_WORDS.get(text, True)
 
 
 def _source_file(loaded):
