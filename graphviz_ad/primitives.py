@@ -36,6 +36,11 @@ class Primitive:
         self.name = name
         self.fun = fun
         self.derivs = _tuple(deriv)
+        # A derivative written as a number (add's 1, subtract's -1) costs the VJP no multiplication.
+        self.constants = tuple(d if _is_constant(d) else None for d in self.derivs) if self.derivs else None
+        if self.constants and any(c is not None for c in self.constants):
+            self.derivs = tuple(_constant_rule(c) if c is not None else d
+                                for d, c in zip(self.derivs, self.constants))
         self.vjps = _tuple(vjp)
         self.vjp_argnum = vjp_argnum
         self.formulas = _tuple(formula)
@@ -72,6 +77,9 @@ class Primitive:
     def vjp(self, argnum, g, ans, args, kwargs):
         """The gradient this op sends to operand `argnum`, given the gradient `g` of its result."""
         if self.derivs is not None:
+            c = self.constants[argnum]
+            if c is not None:
+                return unbroadcast(g if c == 1 else g * c, args[argnum])
             return unbroadcast(g * self.derivs[argnum](ans, *args, **kwargs), args[argnum])
         if self.vjp_argnum is not None:
             return self.vjp_argnum(argnum, g, ans, *args, **kwargs)
@@ -117,6 +125,15 @@ def _static_names(fun, nargs):
     return tuple(names)
 
 
+def _is_constant(rule):
+    return isinstance(rule, (int, float)) and not isinstance(rule, bool)
+
+
+def _constant_rule(c):
+    """The derivative `c` everywhere, as a rule for local_factor and for callers of `derivs`."""
+    return lambda ans, *args, **kwargs: np.full(np.shape(ans), float(c))
+
+
 def _tuple(rule):
     if rule is None or isinstance(rule, tuple):
         return rule
@@ -130,7 +147,8 @@ def primitive(name, *, deriv=None, vjp=None, vjp_argnum=None, formula=None, disp
     Args:
         name: the op name stored in the graph (node attribute `op`).
         deriv: for elementwise ops, `deriv(ans, *args, **kwargs)` -> d ans / d arg, one per argument
-            (a tuple for several); `None` in a position means not differentiable there.
+            (a tuple for several), or a number where it is constant (add: `(1.0, 1.0)`); `None` in a
+            position means not differentiable there.
         vjp: for other ops, `vjp(g, ans, *args, **kwargs)` -> gradient for that argument, one per argument.
         vjp_argnum: for variadic ops, `vjp_argnum(argnum, g, ans, *args, **kwargs)`.
         formula: the local rule as text per argument, e.g. ``"cos({x})"`` (or a callable of the args).
@@ -225,8 +243,8 @@ def _count(x, axis):
 # ---------------------------------------------------------------------------------------------------
 # Elementwise, one argument.                     derivative d ans / d x                 formula
 
-negative = elementwise("negative", np.negative, lambda ans, x: -np.ones_like(x),        "-1", display="-", expr="-{x}", prec=2.5)
-positive = elementwise("positive", np.positive, lambda ans, x: np.ones_like(x),         "1", display="+", expr="+{x}", prec=2.5)
+negative = elementwise("negative", np.negative, -1.0,                                   "-1", display="-", expr="-{x}", prec=2.5)
+positive = elementwise("positive", np.positive, 1.0,                                    "1", display="+", expr="+{x}", prec=2.5)
 exp = elementwise("exp",      np.exp,      lambda ans, x: ans,                     "exp({x})")
 exp2 = elementwise("exp2",     np.exp2,     lambda ans, x: ans * np.log(2.0),       "ln(2)*2^{x}")
 expm1 = elementwise("expm1",    np.expm1,    lambda ans, x: ans + 1,                 "exp({x})")
@@ -280,11 +298,9 @@ for _fn in available("round", "around"):
 # Elementwise, two arguments.          d ans / d x                      d ans / d y
 
 add = elementwise("add", np.add,
-            (lambda ans, x, y: np.ones_like(ans), lambda ans, x, y: np.ones_like(ans)),
-            ("1", "1"), display="+", expr="{x} + {y}", prec=1)
+            (1.0, 1.0), ("1", "1"), display="+", expr="{x} + {y}", prec=1)
 subtract = elementwise("subtract", np.subtract,
-            (lambda ans, x, y: np.ones_like(ans), lambda ans, x, y: -np.ones_like(ans)),
-            ("1", "-1"), display="-", expr="{x} - {y}", prec=1)
+            (1.0, -1.0), ("1", "-1"), display="-", expr="{x} - {y}", prec=1)
 multiply = elementwise("multiply", np.multiply,
             (lambda ans, x, y: y, lambda ans, x, y: x),
             ("{y}", "{x}"), display="*", expr="{x}*{y}", prec=2)
@@ -321,10 +337,10 @@ logaddexp2 = elementwise("logaddexp2", np.logaddexp2,
             (lambda ans, x, y: np.exp2(x - ans), lambda ans, x, y: np.exp2(y - ans)),
             ("2^({x} - {ans})", "2^({y} - {ans})"), expr="logaddexp2({x}, {y})")
 mod = elementwise("mod", np.mod,
-            (lambda ans, x, y: np.ones_like(ans), lambda ans, x, y: -np.floor_divide(x, y)),
+            (1.0, lambda ans, x, y: -np.floor_divide(x, y)),
             ("1", "-floor({x}/{y})"), display="%", expr="{x} % {y}", prec=2)
 fmod = elementwise("fmod", np.fmod,
-            (lambda ans, x, y: np.ones_like(ans), lambda ans, x, y: -np.trunc(x / y)),
+            (1.0, lambda ans, x, y: -np.trunc(x / y)),
             ("1", "-trunc({x}/{y})"), expr="fmod({x}, {y})")
 floor_divide = elementwise("floor_divide", np.floor_divide,
             (lambda ans, x, y: np.zeros_like(ans, dtype=float), lambda ans, x, y: np.zeros_like(ans, dtype=float)),
