@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .diagnose import Finding, Report, _align, _num, _plain
+from .diagnose import Finding, Report, short_number, table_lines, to_plain
 from .errors import GraphvizAdError
 from .primitives import PRIMITIVES
 from .primitives import primitive as _declare
@@ -94,7 +94,7 @@ class CheckReport(Report):
         return all(c.ok for c in self.inputs) and all(c.ok is not False for c in self.primitives)
 
     def to_dict(self):
-        return _plain({"ok": self.ok, "findings": [f.to_dict() for f in self.findings],
+        return to_plain({"ok": self.ok, "findings": [f.to_dict() for f in self.findings],
                        "inputs": [{"name": c.name, "node": c.node, "max_error": c.max_error,
                                    "rel_error": c.rel_error, "ok": c.ok} for c in self.inputs],
                        "primitives": [{"op": c.op, "node": c.node, "argnum": c.argnum, "edge": list(c.edge),
@@ -103,10 +103,10 @@ class CheckReport(Report):
                                       for c in self.primitives]})
 
     def table(self):
-        rows = [("input", c.name, "", _num(c.max_error), _num(c.rel_error), _ok(c.ok)) for c in self.inputs]
-        rows += [(f"op {c.op}", f"node {c.node} arg {c.argnum}", c.source, _num(c.max_error),
-                  _num(c.rel_error), _ok(c.ok) + (f" ({c.note})" if c.note else "")) for c in self.primitives]
-        lines = _align(("check", "what", "where", "max error", "rel error", "result"), rows)
+        rows = [("input", c.name, "", short_number(c.max_error), short_number(c.rel_error), _ok(c.ok)) for c in self.inputs]
+        rows += [(f"op {c.op}", f"node {c.node} arg {c.argnum}", c.source, short_number(c.max_error),
+                  short_number(c.rel_error), _ok(c.ok) + (f" ({c.note})" if c.note else "")) for c in self.primitives]
+        lines = table_lines(("check", "what", "where", "max error", "rel error", "result"), rows)
         lines += [""] + [f"{f.level}: {f.message}" + (f"  [{f.source}]" if f.source else "")
                          for f in self.findings]
         lines.append("all gradients agree with finite differences" if self.ok else "gradient check FAILED")
@@ -277,7 +277,7 @@ def _findings(G, inputs, prims):
             u = G.nodes[c.edge[0]]["name"] if c.edge else "?"
             findings.append(Finding(
                 "wrong_derivative", f"the derivative of {c.op} with respect to argument {c.argnum} ({u}) is "
-                f"wrong: its VJP differs from finite differences by {_num(c.rel_error)} (relative)"
+                f"wrong: its VJP differs from finite differences by {short_number(c.rel_error)} (relative)"
                 + (f"; {c.note}" if c.note else ""),
                 nodes=(c.node,), edges=(c.edge,) if c.edge else (), source=c.source, code=c.code,
                 figures={"op": c.op, "argnum": c.argnum, "rel_error": c.rel_error, "max_error": c.max_error}))
@@ -287,7 +287,7 @@ def _findings(G, inputs, prims):
                 d = G.nodes[c.node]
                 findings.append(Finding(
                     "wrong_derivative", f"reverse mode disagrees with finite differences at {c.name} by "
-                    f"{_num(c.rel_error)} (relative); no user primitive is to blame: a kink (relu, abs at 0), "
+                    f"{short_number(c.rel_error)} (relative); no user primitive is to blame: a kink (relu, abs at 0), "
                     "a discontinuity, or a built-in rule",
                     nodes=(c.node,), source=d.get("source", ""), code=d.get("code", ""),
                     figures={"rel_error": c.rel_error, "max_error": c.max_error}))

@@ -59,7 +59,7 @@ class Finding:
         """Plain JSON-ready data."""
         return {"kind": self.kind, "level": self.level, "message": self.message,
                 "nodes": list(self.nodes), "edges": [list(e) for e in self.edges],
-                "source": self.source, "code": self.code, "figures": _plain(self.figures)}
+                "source": self.source, "code": self.code, "figures": to_plain(self.figures)}
 
 
 class Report:
@@ -118,22 +118,22 @@ class Report:
     def to_dict(self):
         """Plain JSON-ready data: the findings and the gradient-flow table."""
         return {"function": self.graph.graph.get("function", ""),
-                "findings": [f.to_dict() for f in self.findings], "gradient_flow": _plain(self.flow)}
+                "findings": [f.to_dict() for f in self.findings], "gradient_flow": to_plain(self.flow)}
 
     def table(self):
         """The findings and the gradient-flow table as aligned text."""
         lines = []
         if self.findings:
             rows = [(f.level, f.kind, f.source or "-", f.message) for f in self.findings]
-            lines += _align(("level", "kind", "where", "finding"), rows)
+            lines += table_lines(("level", "kind", "where", "finding"), rows)
         else:
             lines.append("no findings")
         if self.flow:
             lines.append("")
             lines.append("gradient flow by scope:")
-            rows = [(r["scope"], r["tensor"], str(r["size"]), _num(r["grad_rms"]), _num(r["grad_max"]),
-                     _num(r["grad_to_value"])) for r in self.flow]
-            lines += _align(("scope", "tensor", "size", "grad rms", "grad max", "grad/value"), rows)
+            rows = [(r["scope"], r["tensor"], str(r["size"]), short_number(r["grad_rms"]), short_number(r["grad_max"]),
+                     short_number(r["grad_to_value"])) for r in self.flow]
+            lines += table_lines(("scope", "tensor", "size", "grad rms", "grad max", "grad/value"), rows)
         return "\n".join(lines)
 
     def __str__(self):
@@ -175,7 +175,7 @@ def diagnose(G, *, vanishing=1e-6, exploding=1e6, vanishing_relative=1e-6, explo
     Raises:
         GraphvizAdError: `G` is not a traced graph, or a threshold is not a positive number.
     """
-    _check_graph(G)
+    check_graph(G)
     for name, v in [("vanishing", vanishing), ("exploding", exploding), ("saturation", saturation),
                     ("saturated_fraction", saturated_fraction), ("dead_fraction", dead_fraction),
                     ("vanishing_relative", vanishing_relative), ("exploding_relative", exploding_relative)]:
@@ -251,9 +251,9 @@ def weakest_paths(G, order=None):
         findings.append(Finding(
             "weakest_path",
             f"weakest path from {_name(G, i)} to the output: {len(edges)} edges, product of gains "
-            f"{_num(product) if 0 < product < math.inf else '10^' + format(log10, '.1f')}; "
+            f"{short_number(product) if 0 < product < math.inf else '10^' + format(log10, '.1f')}; "
             f"{'it loses most' if gain < 1 else 'its smallest gain is'} at {vd['name']} ({vd['op']}, "
-            f"gain {_num(gain)})",
+            f"gain {short_number(gain)})",
             nodes=tuple(path), edges=tuple(edges), source=vd.get("source", ""), code=vd.get("code", ""),
             figures={"input": _name(G, i), "product": product,
                      "log10_product": log10, "length": len(edges), "lossiest_edge": [u, v],
@@ -380,15 +380,15 @@ def _gradient_sizes(G, order, vanishing, exploding, vanishing_relative, explodin
                                        or relative < vanishing_relative)
         if small and strong < vanishing:
             findings.append(Finding(
-                "vanishing", f"gradient at {d['name']} has RMS {_num(g_rms)} (threshold {_num(vanishing)}); "
-                f"even its strongest path to the output carries only {_num(strong)}",
+                "vanishing", f"gradient at {d['name']} has RMS {short_number(g_rms)} (threshold {short_number(vanishing)}); "
+                f"even its strongest path to the output carries only {short_number(strong)}",
                 nodes=(i,), source=d.get("source", ""), code=d.get("code", ""), figures=figures))
         large = g_rms > exploding or (exploding_relative is not None and relative is not None
                                       and relative > exploding_relative)
         if large:
             findings.append(Finding(
-                "exploding", f"gradient at {d['name']} has RMS {_num(g_rms)} (threshold {_num(exploding)})"
-                + (f", {_num(relative)} times the output's size" if relative is not None else ""),
+                "exploding", f"gradient at {d['name']} has RMS {short_number(g_rms)} (threshold {short_number(exploding)})"
+                + (f", {short_number(relative)} times the output's size" if relative is not None else ""),
                 nodes=(i,), source=d.get("source", ""), code=d.get("code", ""), figures=figures))
     return findings
 
@@ -413,12 +413,12 @@ def _saturated(G, saturation, fraction, saturating=SATURATING):
             continue
         x = np.abs(np.asarray(G.nodes[edge[0]]["value"], dtype=float))
         if sat.size > 1:
-            where = f"{int(np.sum(sat))} of its {sat.size} inputs have |x| >= {_num(float(np.min(x[sat])))}"
+            where = f"{int(np.sum(sat))} of its {sat.size} inputs have |x| >= {short_number(float(np.min(x[sat])))}"
         else:
-            where = f"its input has |x| = {_num(float(np.max(x)))}"
+            where = f"its input has |x| = {short_number(float(np.max(x)))}"
         findings.append(Finding(
             "saturated", f"{d['op']} {d['name']} is saturated: {where}, where the local factor is below "
-            f"{_num(saturation * peak)}, so almost no gradient passes",
+            f"{short_number(saturation * peak)}, so almost no gradient passes",
             nodes=(n,), edges=(edge,), source=d.get("source", ""), code=d.get("code", ""),
             figures={"saturated_fraction": share, "elements": int(sat.size),
                      "min_factor": float(np.min(np.abs(factor))), "max_abs_input": float(np.max(x))}))
@@ -519,7 +519,7 @@ def _flat(arrays):
 # ---------------------------------------------------------------------------------------------------
 # Small helpers.
 
-def _check_graph(G):
+def check_graph(G):
     if not isinstance(G, nx.DiGraph) or "output" not in G.graph:
         raise GraphvizAdError(f"expected a graph from graphviz_ad.trace, got {type(G).__name__}")
 
@@ -573,29 +573,29 @@ def _max_abs(v):
 
 def _brief(v):
     if np.ndim(v) == 0:
-        return _num(float(v)) if _numeric(v) or np.asarray(v).dtype.kind in "iub" else str(v)
+        return short_number(float(v)) if _numeric(v) or np.asarray(v).dtype.kind in "iub" else str(v)
     a = np.asarray(v)
     if a.dtype.kind in "fiub":
-        return f"array{list(a.shape)} in [{_num(float(np.min(a)))}, {_num(float(np.max(a)))}]"
+        return f"array{list(a.shape)} in [{short_number(float(np.min(a)))}, {short_number(float(np.max(a)))}]"
     return f"array{list(a.shape)}"
 
 
-def _num(x):
+def short_number(x):
     return f"{x:.3g}" if isinstance(x, (int, float)) else str(x)
 
 
-def _align(header, rows):
+def table_lines(header, rows):
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     fmt = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()
     return [fmt(header), fmt(["-" * w for w in widths]), *map(fmt, rows)]
 
 
-def _plain(x):
+def to_plain(x):
     """numpy scalars and arrays -> Python numbers and lists, recursively (for JSON)."""
     if isinstance(x, dict):
-        return {k: _plain(v) for k, v in x.items()}
+        return {k: to_plain(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
+        return [to_plain(v) for v in x]
     if isinstance(x, np.ndarray):
         return x.tolist()
     if isinstance(x, np.generic):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .diagnose import _check_graph, _num, _plain, count_paths, extreme_paths, topological_order
+from .diagnose import check_graph, count_paths, extreme_paths, short_number, to_plain, topological_order
 from .errors import GraphvizAdError
 from .primitives import unbroadcast
 
@@ -77,7 +77,7 @@ class Paths:
     def to_dict(self):
         """Plain JSON-ready data."""
         count = self.count if self.count < 2**63 else _count_text(self.count)
-        return _plain({"wrt": self.wrt, "node": self.node, "count": count, "complete": self.complete,
+        return to_plain({"wrt": self.wrt, "node": self.node, "count": count, "complete": self.complete,
                        "gradient": self.gradient, "total": self.total, "note": self.note,
                        "paths": [{"nodes": list(p.nodes), "names": [self.names[n] for n in p.nodes],
                                   "formulas": list(p.formulas), "factors": list(p.factors),
@@ -126,7 +126,7 @@ def paths(G, wrt=None, limit=20):
         >>> p.count, round(float(p.total), 12)
         (2, 0.0)
     """
-    _check_graph(G)
+    check_graph(G)
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
         raise GraphvizAdError(f"paths: limit must be a positive integer, got {limit!r}")
     node = _input_node(G, wrt)
@@ -240,8 +240,8 @@ def _show(x):
     if x is None:
         return "?"
     if np.ndim(x) == 0:
-        return _num(float(x))
+        return short_number(float(x))
     a = np.asarray(x, dtype=float)
     if a.size <= 4:
-        return "[" + ", ".join(_num(float(v)) for v in a.ravel()) + "]"
-    return f"array{list(a.shape)} (norm {_num(float(np.linalg.norm(a)))})"
+        return "[" + ", ".join(short_number(float(v)) for v in a.ravel()) + "]"
+    return f"array{list(a.shape)} (norm {short_number(float(np.linalg.norm(a)))})"
