@@ -66,6 +66,11 @@ def find_engine(engine=None):
     raise EngineNotFound(f"no Graphviz layout engine found (no `dot` on PATH, no pygraphviz); {INSTALL_HINT}")
 
 
+# Long enough for every drawing within the node budget; a layout still running after it is stopped with
+# an error saying what to do, rather than left to run for many minutes without a word.
+LAYOUT_TIMEOUT = 300
+
+
 def run_engine(source, format="svg", engine=None):
     """Lay out DOT source and return the drawing's bytes.
 
@@ -86,9 +91,14 @@ def run_engine(source, format="svg", engine=None):
     # SOURCE_DATE_EPOCH keeps cairo's PDF creation date fixed, so PDFs are reproducible too.
     env = dict(os.environ, SOURCE_DATE_EPOCH=os.environ.get("SOURCE_DATE_EPOCH", "0"))
     try:
-        done = subprocess.run([engine, f"-T{format}"], input=source.encode("utf-8"), capture_output=True, env=env)
+        done = subprocess.run([engine, f"-T{format}"], input=source.encode("utf-8"), capture_output=True, env=env,
+                              timeout=LAYOUT_TIMEOUT)
     except OSError as e:
         raise EngineNotFound(f"cannot run Graphviz {engine!r}: {e}; {INSTALL_HINT}") from e
+    except subprocess.TimeoutExpired:
+        raise RenderError(f"Graphviz {engine} took over {LAYOUT_TIMEOUT:g} s to lay this graph out and was stopped; "
+                          "draw less of it (collapse=1, a smaller budget) or write format='dot' and run "
+                          "Graphviz yourself") from None
     if done.returncode != 0:
         errors = [line for line in done.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
         detail = next((line for line in errors if "rror" in line), errors[0] if errors else "no message")

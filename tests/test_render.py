@@ -273,3 +273,15 @@ def test_budget_collapse_renders_quickly_and_says_so():
     assert edge[0] == style.gain_color(abs(G.grad_of("x")))
     assert b"sin \xc3\x972099" in svg and b"showing 2 of 2100 nodes" in svg
     assert not math.isnan(G.grad_of("x"))
+
+
+def test_a_layout_that_runs_too_long_is_stopped_with_a_one_line_error(monkeypatch, tmp_path):
+    slow = tmp_path / "slow-dot"
+    slow.write_text("#!/bin/sh\nsleep 30\n")
+    slow.chmod(0o755)
+    monkeypatch.setattr(render_module, "LAYOUT_TIMEOUT", 0.5)
+    G = ga.trace(lambda x: x + 1.0, 0.5)
+    with pytest.raises(ga.RenderError) as info:
+        ga.render(G, engine=str(slow))
+    assert "took over 0.5 s" in str(info.value) and "collapse=1" in str(info.value)
+    assert "\n" not in str(info.value)
