@@ -53,6 +53,7 @@ def trace(fun, *args, wrt=None, seed=None, **kwargs):
     """
     bound = _bind(fun, args, kwargs)
     wrt_names = _wrt_names(bound, wrt)
+    linecache.checkcache()   # a file edited since it was last read (notebooks, docs servers) is read anew
     tape = Tape(record_source=True, lift_constants=True)
     new_arguments = {}
     for name, value in bound.arguments.items():

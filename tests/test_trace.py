@@ -376,3 +376,23 @@ def test_local_factor_is_a_float_only_when_both_ends_are_scalars():
     mul = next(n for n, d in G.nodes(data=True) if d["op"] == "multiply" and d["shape"] == ())
     assert G.edges[G.node_named("s"), mul]["local_factor"] == 2.0
     assert G.edges[mul, sums[1]]["local_factor"] == 1.0                        # sum of a scalar
+
+
+def test_an_edited_file_is_read_anew(tmp_path):
+    import importlib.util
+    import time
+    path = tmp_path / "edited_model.py"
+
+    def load(text):
+        path.write_text(text)
+        stamp = time.time() + len(text)   # a distinct mtime, so the change is seen even within a second
+        os.utime(path, (stamp, stamp))
+        spec = importlib.util.spec_from_file_location("edited_model", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.f
+    first = ga.trace(load("import numpy as np\n\n\ndef f(x):\n    u = np.tanh(x)\n    return u\n"), 0.5)
+    assert first.nodes[first.output]["name"] == "u"
+    second = ga.trace(load("import numpy as np\n\n\ndef f(x):\n    v = np.sin(x)\n    return v\n"), 0.5)
+    assert second.nodes[second.output]["name"] == "v"
+    assert second.nodes[second.output]["code"] == "v = np.sin(x)"
