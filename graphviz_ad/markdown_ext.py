@@ -16,181 +16,18 @@ MkDocs, list ``graphviz_ad.markdown_ext`` under ``markdown_extensions:`` in mkdo
 cannot be drawn shows its error in the page and logs a warning (on a logger under ``mkdocs``, so
 ``mkdocs build --strict`` fails on it).
 
-This module also holds what the Sphinx extension shares: `draw` turns a TARGET and its fields into an
-inline ``<svg>`` through the library's own target loading (`graphviz_ad.targets`) and renderer.
+The drawing itself is `graphviz_ad.embed.draw`, shared with the Sphinx extension.
 """
 
 import html
-import inspect
-import linecache
 import logging
-import os
 import re
-from dataclasses import dataclass
 
 from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 
-from .diagnose import diagnose as run_diagnose
-from .dot import BOOLEAN_WORDS, OPTIONS, option_from_text
-from .errors import GraphvizAdError, RenderError
-from .render import render
-from .targets import InputError, TargetError, load_target, resolve_inputs, trace_inputs
-
-# Every field of a graph block (and option of the Sphinx directive), with what it takes.
-FIELDS = {
-    "expr": "a math expression to trace instead of a TARGET, e.g. sin(x**2)",
-    "at": "input values NAME=VALUE, separated by ';' or newlines, as the command line's --at",
-    "seed": "random seed of randn(...) / rand(...) values (default 0)",
-    "wrt": "the arguments to differentiate, separated by commas or spaces",
-    "highlight": "names of nodes to mark, separated by commas or spaces",
-    "diagnose": "mark what the debugger finds (vanishing, exploding, NaN, dead units, ...)",
-    "interactive": "embed the interactive page (pan, zoom, paths, step-through) instead of the picture",
-    "option": "other drawing options KEY=VALUE, separated by ';', as the command line's -O",
-    "caption": "text under the drawing",
-    "alt": "the text that screen readers say for the drawing",
-    **{name: "drawing option, see graphviz_ad.dot.OPTIONS" for name in OPTIONS},
-}
-
-
-@dataclass(frozen=True)
-class Drawing:
-    """A drawn graph, ready to inline: its HTML element and what the page around it needs."""
-
-    html: str           # the <svg> element alone (no XML prolog, with role="img" and aria-label), or
-                        # with :interactive: the interactive page's <div>
-    name: str           # the traced function's name
-    alt: str = ""       # the aria-label: what the drawing shows, in words
-    caption: str = ""
-    source_file: str = ""   # the file the traced function lives in ("" for an expression)
-
-
-def split_list(text, separators=r"[;\n]"):
-    """The non-empty items of a field that lists several values."""
-    return [item.strip() for item in re.split(separators, text or "") if item.strip()]
-
-
-def resolve_file(target, base_dir):
-    """A ``file.py:function`` TARGET with a relative path made relative to `base_dir`."""
-    location, sep, attr = target.rpartition(":")
-    if not sep or not (location.endswith(".py") or "/" in location) or os.path.isabs(location):
-        return target
-    return f"{os.path.normpath(os.path.join(base_dir, location))}:{attr}"
-
-
-def draw(target, fields, *, id_prefix=None, base_dir=None):
-    """Trace a TARGET at the inputs its fields give and draw it as an inline SVG (or interactive page).
-
-    Args:
-        target: TARGET text (``file.py:function``, ``module:function``, a sample's name), or ""
-            when the ``expr`` field gives an expression.
-        fields: field name -> its text (see `FIELDS`); a flag such as ``diagnose`` may be "" or None.
-        id_prefix: prefix of every id in the SVG, so several drawings can share a page.
-        base_dir: the folder a relative ``file.py`` path is read from; default the current one.
-
-    Returns:
-        Drawing.
-
-    Raises:
-        GraphvizAdError: one line saying what is wrong: an unknown field, a bad TARGET, input or
-            option, the user's code raised, or Graphviz failed.
-    """
-    unknown = sorted(set(fields) - set(FIELDS))
-    if unknown:
-        raise RenderError(f"unknown field :{unknown[0]}: (fields: {', '.join(FIELDS)})")
-    target, expr = (target or "").strip(), (fields.get("expr") or "").strip()
-    linecache.checkcache()   # nodes quote their source lines: a long-lived docs server must see edited files
-    if bool(target) == bool(expr):
-        raise TargetError("give either a TARGET (file.py:function, module:function or a sample's name) "
-                          "or an :expr:, " + ("not both" if target else "none was given"))
-    loaded = load_target(expr or resolve_file(target, base_dir or os.getcwd()), expr=bool(expr))
-    seed = (fields.get("seed") or "0").strip()
-    if not seed.isdigit():
-        raise InputError(f":seed: {seed!r} is not a whole number >= 0")
-    inputs = resolve_inputs(loaded, split_list(fields.get("at")), random_seed=int(seed))
-    G = trace_inputs(loaded, inputs, wrt=split_list(fields.get("wrt"), r"[,\s]+") or None)
-    options = {k: option_from_text(fields[k]) for k in OPTIONS if k in fields}
-    for item in split_list(fields.get("option")):
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise RenderError(f":option: {item!r}: expected KEY=VALUE, e.g. vanishing=1e-4")
-        options[key.strip()] = option_from_text(value)
-    marks = highlight(G, split_list(fields.get("highlight"), r"[,\s]+"), _flag(fields, "diagnose"))
-    alt = (fields.get("alt") or "").strip() or default_alt(loaded)
-    if _flag(fields, "interactive"):
-        from .html import to_html
-        page = to_html(G, fragment=True, highlight=marks, id_prefix=id_prefix, **options).strip()
-        # Figures centre their text; the page's panels should not be.
-        element = f'<div role="figure" aria-label="{html.escape(alt)}" style="text-align: left">{page}</div>'
-    else:
-        element = inline_svg(render(G, highlight=marks, id_prefix=id_prefix, **options).decode("utf-8"), alt)
-    return Drawing(html=element, name=loaded.name, alt=alt, caption=(fields.get("caption") or "").strip(),
-                   source_file=_source_file(loaded))
-
-
-def default_alt(loaded):
-    """"Computation graph of sigmoid: <its description>", or of the expression as written."""
-    if loaded.kind == "expression":
-        return f"Computation graph of {loaded.spec}"
-    text = f"{loaded.name}: {loaded.description}" if loaded.description else loaded.name
-    return "Computation graph of " + " ".join(text.split())
-
-
-def highlight(G, names, with_diagnose=False):
-    """The renderer's highlight: the debugger's marks if asked, and the mark 'highlight' on named nodes.
-
-    The debugger's report alone is passed on as it is, so the interactive page can list its findings.
-    """
-    if not names and not with_diagnose:
-        return None
-    report = run_diagnose(G) if with_diagnose else None
-    if not names:
-        return report
-    nodes = dict(report.nodes) if report is not None else {}
-    edges = dict(report.edges) if report is not None else {}
-    for name in names:
-        found = [n for n, data in G.nodes(data=True) if data.get("name") == name]
-        if not found:
-            known = sorted({data["name"] for _, data in G.nodes(data=True)})
-            raise InputError(f":highlight: no node is called {name!r}; names: {', '.join(known)}", name=name)
-        nodes.update({n: "highlight" for n in found})
-    return {"nodes": nodes, "edges": edges}
-
-
-# Pages underline links; the drawing's nodes and edges are links only to carry their tooltips.
-_STYLE = "<style>svg.autodiff-graph a { text-decoration: none; }</style>"
-
-
-def inline_svg(svg, alt):
-    """Graphviz's SVG document as an element for HTML: no XML prolog, labelled for screen readers."""
-    start = svg.find("<svg")
-    end = svg.find(">", start)
-    if start < 0 or end < 0:
-        raise RenderError("Graphviz returned no <svg> element")
-    return (f'<svg class="autodiff-graph" role="img" aria-label="{html.escape(alt)}"'
-            f"{svg[start + len('<svg'):end + 1]}\n{_STYLE}{svg[end + 1:].rstrip()}")
-
-
-def _flag(fields, name):
-    if name not in fields:
-        return False
-    text = (fields[name] or "").strip().lower()
-    if text and text not in BOOLEAN_WORDS:
-        raise RenderError(f":{name}: takes no value, or yes / no (got {fields[name]!r})")
-    return BOOLEAN_WORDS.get(text, True)
-
-
-def _source_file(loaded):
-    if loaded.kind == "expression":
-        return ""
-    try:
-        return inspect.getsourcefile(loaded.fun) or ""
-    except TypeError:
-        return ""
-
-
-# ---------------------------------------------------------------------------------------------------
-# Python-Markdown.
+from .embed import draw, failure_text
+from .targets import TargetError
 
 _BLOCK = re.compile(r"^(?P<fence>`{3,}|~{3,})[ \t]*\{?\.?autodiff-graph\}?[ \t]*\n(?P<body>.*?)\n?"
                     r"^(?P=fence)[ \t]*$", re.MULTILINE | re.DOTALL)
@@ -244,12 +81,6 @@ class GraphBlocks(Preprocessor):
             return "\n\n" + self.md.htmlStash.store(
                 f'<pre class="autodiff-graph-error">autodiff-graph: {html.escape(message)}</pre>') + "\n\n"
         return "\n\n" + self.md.htmlStash.store(figure_html(drawing)) + "\n\n"
-
-
-def failure_text(exc):
-    """Why a graph could not be drawn, on one line: our own errors say it all, others add their type."""
-    text = " ".join(str(exc).split())
-    return text if isinstance(exc, GraphvizAdError) and text else f"{type(exc).__name__}: {text}".rstrip(": ")
 
 
 def figure_html(drawing):

@@ -11,7 +11,7 @@ Add ``"graphviz_ad.sphinx"`` to ``extensions`` in conf.py, then::
 The argument is a TARGET as on the command line: ``path/to/file.py:function`` (a relative path is read
 from the document's folder), ``package.module:function`` (importable from conf.py's ``sys.path``) or a
 bundled sample's name; or leave it out and give ``:expr: sin(x**2)``. The options mirror the command
-line (see `graphviz_ad.markdown_ext.FIELDS`): ``:at:`` (inputs NAME=VALUE, one a line or separated by
+line (see `graphviz_ad.embed.FIELDS`): ``:at:`` (inputs NAME=VALUE, one a line or separated by
 ``;``), ``:seed:``, ``:wrt:``, ``:highlight:`` (node names), ``:diagnose:`` (mark the debugger's
 findings), ``:interactive:`` (embed the interactive page of `graphviz_ad.html` instead of the picture), every drawing option by name (``:rankdir:``, ``:precision:``, ``:values:``, ``:grads:``,
 ``:formulas:``, ``:labels:``, ``:legend:``, ``:theme:``, ``:budget:``, ...), ``:option: KEY=VALUE``,
@@ -35,7 +35,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from . import __version__
-from .markdown_ext import FIELDS, draw, failure_text
+from .embed import FIELDS, draw, failure_text
 
 logger = logging.getLogger(__name__)
 
