@@ -13,7 +13,6 @@ import os
 import sys
 import warnings
 
-import networkx as nx
 import numpy as np
 
 from .autodiff import backward, vjp_of_ones
@@ -22,7 +21,7 @@ from .graph import Graph
 from .primitives import expression, is_atom
 from .tracer import Tape, Traced
 
-_NAME_LIMIT = 20   # longer expressions are named by their op instead
+_NAME_LIMIT = 20   # longer expressions elide their operands, or are named by their op
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -84,10 +83,9 @@ def trace(fun, *args, wrt=None, seed=None, **kwargs):
             scope=(_fun_name(fun),), scope_calls=(0,))
     G.graph.update(function=_fun_name(fun), wrt=[n for n in bound.arguments if n in wrt_names],
                    seed=_plain_value(seed), seed_rule=seed_rule)
-    for node in G.graph["inputs"]:
-        data = G.nodes[node]
-        if data["op"] == "input" and node != G.graph["output"] and not nx.has_path(G, node, G.graph["output"]):
-            warnings.warn(f"{_fun_name(fun)}: output does not depend on input {data['name']!r}; "
+    for i in leaves:   # no gradient arrived: no path from this input to the output
+        if tape.entries[i][5] and grads[i] is None:
+            warnings.warn(f"{_fun_name(fun)}: output does not depend on input {tape.names[i]!r}; "
                           "its gradient is zero", GraphvizAdWarning, stacklevel=2)
     return G
 
@@ -140,7 +138,7 @@ def value_and_grad(fun, argnum=0):
             if np.size(value) != 1:
                 raise GradError(f"{_fun_name(fun)}: grad needs a scalar output, got shape {np.shape(value)}; "
                                 "reduce it (np.sum, np.mean) or use trace(..., seed=...)")
-            grads, _ = backward(tape, out.node, np.ones_like(value, dtype=_float_dtype(value)))
+            grads, _ = backward(tape, out.node, _seed(value, None)[0])
         missing = [tape.names[i] for leaves in leaf_lists for i in leaves if grads[i] is None]
         if missing and type(out) is Traced:
             warnings.warn(f"{_fun_name(fun)}: output does not depend on {', '.join(missing)}; "
@@ -160,7 +158,7 @@ def _bind(fun, args, kwargs):
         return _Positional(args, kwargs)
     try:
         bound = inspect.signature(fun).bind(*args, **kwargs)
-    except ValueError:   # no signature (a builtin): positional names arg0, arg1, ...
+    except ValueError:   # a function whose signature cannot be read: positional names arg0, arg1, ...
         return _Positional(args, kwargs)
     except TypeError as e:
         raise GraphvizAdError(f"{_fun_name(fun)}: {e}") from None
@@ -429,17 +427,17 @@ _FORMULAS = {}
 
 
 def _formula(prim, argnum, slot_names, args, kwargs):
+    """prim.formula, remembered per op and operand names (a rule that reads the arguments is not)."""
+    rule = prim.formulas[argnum] if prim.formulas and argnum < len(prim.formulas) else None
+    if callable(rule):
+        return prim.formula(argnum, slot_names, args, kwargs)
     key = (prim, argnum, *slot_names.values())
-    text = _FORMULAS.get(key) if not callable(_rule(prim, argnum)) else None
+    text = _FORMULAS.get(key)
     if text is None:
         text = prim.formula(argnum, slot_names, args, kwargs)
-        if not callable(_rule(prim, argnum)) and len(_FORMULAS) < 100_000:
+        if len(_FORMULAS) < 100_000:
             _FORMULAS[key] = text
     return text
-
-
-def _rule(prim, argnum):
-    return prim.formulas[argnum] if prim.formulas and argnum < len(prim.formulas) else None
 
 
 def _edge_data(tape, grads, flows, names, parent, node, argnums):
