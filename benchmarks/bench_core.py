@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 import graphviz_ad as ga
+from timing import best_of
 
 trace_module = importlib.import_module("graphviz_ad.trace")  # the module, not the function
 
@@ -63,16 +64,6 @@ class Scalar:
 
 def _no_op():
     pass
-
-
-def best_of(fun, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fun()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
 
 def sin_chain(x, depth):
     for _ in range(depth):

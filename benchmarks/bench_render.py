@@ -26,6 +26,7 @@ import warnings
 import numpy as np
 
 import graphviz_ad as ga
+from timing import best_of
 from graphviz_ad.dot import OPTIONS, check_options, dot_id, view
 from graphviz_ad.render import run_engine
 
@@ -106,16 +107,6 @@ def time_dot(source, dot, timeout=None):
         return float("inf")
     return time.perf_counter() - start
 
-
-def best(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100,1000,2000,10000")
@@ -143,14 +134,14 @@ def main(argv=None):
             trace_s = time.perf_counter() - start
             repeat = args.repeat if size < 5000 else 1
             source = ga.to_dot(G)
-            build_s = best(lambda: ga.to_dot(G), repeat)
-            dot_s = best(lambda: run_engine(source, "svg", args.engine), repeat)
+            build_s = best_of(lambda: ga.to_dot(G), repeat)
+            dot_s = best_of(lambda: run_engine(source, "svg", args.engine), repeat)
             bare = ga.to_dot(G, values=False, grads=False, labels=False)
-            bare_s = best(lambda: run_engine(bare, "svg", args.engine), repeat)
+            bare_s = best_of(lambda: run_engine(bare, "svg", args.engine), repeat)
             total_s = build_s + dot_s
             rep = view(G, opts, warn=False).rep
             drawn = len(set(rep.values()))
-            plain_s = best(lambda: time_dot(plain_dot(G, rep), dot), repeat)
+            plain_s = best_of(lambda: time_dot(plain_dot(G, rep), dot), repeat)
             full = ""
             if drawn < len(G):
                 full_s = time_dot(plain_dot(G), dot, timeout=args.full_timeout)
