@@ -19,7 +19,7 @@ import re
 import numpy as np
 
 from .errors import TraceError
-from .tracer import Traced, where
+from .tracer import Traced, untraced, where
 
 PRIMITIVES = {}   # name -> Primitive
 UFUNCS = {}       # numpy ufunc -> Primitive
@@ -388,8 +388,8 @@ def astype(x, dtype):
 @implements(np.where)
 def _np_where(condition, x=None, y=None):
     if x is None and y is None:
-        return np.where(_plain(condition))
-    return where_(_plain(condition), x, y)
+        return np.where(untraced(condition))
+    return where_(untraced(condition), x, y)
 
 
 @implements(np.clip)
@@ -734,7 +734,7 @@ def reshape(x, shape):
 def _np_reshape(a, shape=None, order="C", *, newshape=None, copy=None):
     if order != "C":
         raise TraceError(f"reshape: only order='C' is supported (at {where()})")
-    return reshape(a, _plain(shape if shape is not None else newshape))
+    return reshape(a, untraced(shape if shape is not None else newshape))
 
 
 @implements(np.ravel)
@@ -987,7 +987,7 @@ def _np_rot90(m, k=1, axes=(0, 1)):
 def _np_roll(a, shift, axis=None):
     if axis is None:
         return reshape(_np_roll(reshape(a, (-1,)), shift, 0), np.shape(a))
-    for s, ax in np.broadcast(_plain(shift), axis):
+    for s, ax in np.broadcast(untraced(shift), axis):
         n = np.shape(a)[ax]
         a = getitem(a, _axis_index(int(ax), np.ndim(a), (np.arange(n) - s) % n))
     return a
@@ -1009,7 +1009,7 @@ def _np_rollaxis(a, axis, start=0):
 @implements(np.repeat)
 def _np_repeat(a, repeats, axis=None):
     a, axis = _along(a, axis)
-    return getitem(a, _axis_index(axis, np.ndim(a), np.repeat(np.arange(np.shape(a)[axis]), _plain(repeats))))
+    return getitem(a, _axis_index(axis, np.ndim(a), np.repeat(np.arange(np.shape(a)[axis]), untraced(repeats))))
 
 
 @implements(np.tile)
@@ -1114,7 +1114,7 @@ def _np_append(arr, values, axis=None):
 def _np_select(condlist, choicelist, default=0):
     out = default
     for cond, choice in reversed(list(zip(condlist, choicelist))):
-        out = where_(_plain(cond), choice, out)
+        out = where_(untraced(cond), choice, out)
     return out
 
 
@@ -1122,7 +1122,7 @@ def _np_select(condlist, choicelist, default=0):
 def _np_take(a, indices, axis=None, out=None, mode="raise"):
     _no_out("take", out, {})
     a, axis = _along(a, axis)
-    return getitem(a, _axis_index(axis, np.ndim(a), _plain(indices)))
+    return getitem(a, _axis_index(axis, np.ndim(a), untraced(indices)))
 
 
 def _along_axis_index(shape, indices, axis):
@@ -1140,13 +1140,13 @@ def _along_axis_index(shape, indices, axis):
 @implements(np.take_along_axis)
 def _np_take_along_axis(arr, indices, axis=-1):
     arr, axis = _along(arr, axis)
-    return getitem(arr, _along_axis_index(np.shape(arr), np.asarray(_plain(indices)), axis))
+    return getitem(arr, _along_axis_index(np.shape(arr), np.asarray(untraced(indices)), axis))
 
 
 def _permuted(a, fun, axis):
     """fun(a) for a `fun` that permutes along `axis` (sort, partition), as indexing of the traced `a`."""
     a, axis = _along(a, axis)
-    plain = np.asarray(_plain(a))
+    plain = np.asarray(untraced(a))
     result = fun(plain, axis)
     # Match result to source positions: equal sorted orders give the permutation, ties included.
     by_value = np.argsort(plain, axis=axis, kind="stable")
@@ -1195,7 +1195,7 @@ def _np_pad(array, pad_width, mode="constant", **kwargs):
         if np.ndim(value) or type(value) is Traced:
             raise TraceError(f"np.pad: constant_values must be one plain number to be traced (at {where()}); "
                              "for a traced fill, concatenate np.full_like pieces")
-        return pad(array, pairs, float(_plain(value)))
+        return pad(array, pairs, float(untraced(value)))
     if mode not in ("edge", "reflect", "symmetric", "wrap") or kwargs:
         raise TraceError(f"np.pad: mode {mode!r} cannot be traced (at {where()}); "
                          "use 'constant', 'edge', 'reflect', 'symmetric' or 'wrap'")
@@ -1210,11 +1210,11 @@ def _np_pad(array, pad_width, mode="constant", **kwargs):
 # Statistics built from the reductions above; the nan-functions treat NaN as absent.
 
 def _nan_filled(a, value):
-    return where_(np.isnan(_plain(a)), value, a)
+    return where_(np.isnan(untraced(a)), value, a)
 
 
 def _present(a, axis, keepdims):
-    return np.sum(~np.isnan(_plain(a)), axis=axis, keepdims=keepdims)
+    return np.sum(~np.isnan(untraced(a)), axis=axis, keepdims=keepdims)
 
 
 @implements(np.nansum)
@@ -1265,7 +1265,7 @@ def _np_ptp(a, axis=None, out=None, keepdims=False):
 def _np_average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     if weights is None:
         avg = _reduced(mean, a, axis, keepdims)
-        total = np.broadcast_to(_count(a, axis) * 1.0, np.shape(_plain(avg)))
+        total = np.broadcast_to(_count(a, axis) * 1.0, np.shape(untraced(avg)))
     else:
         if np.ndim(weights) == 1 and np.ndim(a) > 1 and axis is not None:
             weights = reshape(weights, [-1 if i == axis % np.ndim(a) else 1 for i in range(np.ndim(a))])
@@ -1279,7 +1279,7 @@ def _quantile(a, q, axis, keepdims):
     shape = np.shape(a)
     s, ax = _along(_np_sort(a, axis=axis), axis)
     n = np.shape(s)[ax]
-    pos = np.asarray(_plain(q), dtype=float) * (n - 1)
+    pos = np.asarray(untraced(q), dtype=float) * (n - 1)
     lo = np.floor(pos).astype(int)
     frac = pos - lo
 
@@ -1288,7 +1288,7 @@ def _quantile(a, q, axis, keepdims):
         return moveaxis(picked, ax, 0) if np.ndim(q) else picked
 
     low, high = order_statistic(lo), order_statistic(np.minimum(lo + 1, n - 1))
-    frac = np.reshape(frac, np.shape(frac) + (1,) * (np.ndim(_plain(low)) - np.ndim(frac)))
+    frac = np.reshape(frac, np.shape(frac) + (1,) * (np.ndim(untraced(low)) - np.ndim(frac)))
     out = add(multiply(low, 1 - frac), multiply(high, frac))
     if keepdims:
         kept = [1 if axis is None or i == axis % len(shape) else size for i, size in enumerate(shape)]
@@ -1306,7 +1306,7 @@ def _np_quantile(a, q, axis=None, out=None, overwrite_input=False, method="linea
 
 @implements(np.percentile)
 def _np_percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, **kw):
-    return _np_quantile(a, np.asarray(_plain(q)) / 100.0, axis, out, overwrite_input, method, keepdims, **kw)
+    return _np_quantile(a, np.asarray(untraced(q)) / 100.0, axis, out, overwrite_input, method, keepdims, **kw)
 
 
 implements(np.median)(lambda a, axis=None, out=None, overwrite_input=False, keepdims=False:
@@ -1332,7 +1332,7 @@ def _np_full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, 
     shape = np.shape(a) if shape is None else shape
     if type(fill_value) is Traced:
         return broadcast_to(fill_value, shape)
-    return np.full_like(np.empty(np.shape(a), dtype=np.result_type(_plain(a))), fill_value, dtype, shape=shape)
+    return np.full_like(np.empty(np.shape(a), dtype=np.result_type(untraced(a))), fill_value, dtype, shape=shape)
 
 
 @primitive("nan_to_num", deriv=lambda ans, x, nan=0.0, posinf=None, neginf=None:
@@ -1521,7 +1521,7 @@ def _np_qr(a, mode="reduced"):
 @implements(np.linalg.lstsq)
 def _np_lstsq(a, b, rcond=None):
     """The least-squares solution through the pseudo-inverse; residuals, rank and singular values as numpy."""
-    _, residuals, rank, sv = np.linalg.lstsq(np.asarray(_plain(a)), np.asarray(_plain(b)), rcond=rcond)
+    _, residuals, rank, sv = np.linalg.lstsq(np.asarray(untraced(a)), np.asarray(untraced(b)), rcond=rcond)
     x = matmul(_np_pinv(a), b)
     if np.size(residuals):
         residuals = sum_(square(subtract(b, matmul(a, x))), 0)
@@ -1540,7 +1540,7 @@ def _np_cond(x, p=None):
 implements(np.linalg.inv)(lambda a: inv(a))
 implements(np.linalg.det)(lambda a: det(a))
 implements(np.linalg.solve)(lambda a, b: solve(a, b))
-implements(np.linalg.slogdet)(lambda a: SlogdetResult(np.linalg.slogdet(_plain(a))[0], logdet(a)))
+implements(np.linalg.slogdet)(lambda a: SlogdetResult(np.linalg.slogdet(untraced(a))[0], logdet(a)))
 implements(np.linalg.eigvalsh)(lambda a, UPLO="L": eigenvalues(a, uplo=UPLO))
 implements(np.linalg.eigh)(lambda a, UPLO="L": EighResult(eigenvalues(a, uplo=UPLO),
                                                                       eigenvectors(a, uplo=UPLO)))
@@ -1569,7 +1569,7 @@ implements(*available("linalg.svdvals"))(lambda x, /: singular_values(x))
 @implements(np.linalg.pinv)
 def _np_pinv(a, rcond=None, hermitian=False, *, rtol=None):
     u, s, vh = svd_u(a), singular_values(a), svd_vh(a)
-    sv = np.asarray(_plain(s))
+    sv = np.asarray(untraced(s))
     tol = rcond if rcond is not None else rtol if rtol is not None else max(np.shape(a)[-2:]) * np.finfo(float).eps
     kept = sv > tol * np.max(sv, axis=-1, keepdims=True)
     inverse = where_(kept, divide(1.0, where_(kept, s, 1.0)), 0.0)
@@ -1609,7 +1609,7 @@ def _vector_norm(x, ord, axis):
     if ord == -np.inf:
         return min_(absolute(x), axis)
     if ord == 0:
-        return np.sum(_plain(x) != 0, axis=axis).astype(float)
+        return np.sum(untraced(x) != 0, axis=axis).astype(float)
     if ord == 1:
         return sum_(absolute(x), axis)
     return power(sum_(power(absolute(x), float(ord)), axis), 1.0 / ord)
@@ -1638,7 +1638,7 @@ def _matrix_norm(x, ord, axes):
 def _np_interp(x, xp, fp, left=None, right=None, period=None):
     if period is not None:
         _unsupported("interp", "period=")
-    xv, xpv = np.asarray(_plain(x)), np.asarray(_plain(xp))
+    xv, xpv = np.asarray(untraced(x)), np.asarray(untraced(xp))
     n = xpv.shape[0]
     i = np.clip(np.searchsorted(xpv, xv, side="right"), 1, n - 1)
     x0, x1, f0, f1 = getitem(xp, i - 1), getitem(xp, i), getitem(fp, i - 1), getitem(fp, i)
@@ -1691,7 +1691,7 @@ def _correlate(a, v, mode):
 def _np_unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, **kw):
     if axis is not None:
         _unsupported("unique", "axis=")
-    found = np.unique(np.asarray(_plain(ar)), True, return_inverse, return_counts, **kw)
+    found = np.unique(np.asarray(untraced(ar)), True, return_inverse, return_counts, **kw)
     values = getitem(reshape(ar, (-1,)), found[1])   # each unique value is the element it was found at
     extra = ((found[1],) if return_index else ()) + tuple(found[2:])
     return (values, *extra) if extra else values
@@ -1699,7 +1699,7 @@ def _np_unique(ar, return_index=False, return_inverse=False, return_counts=False
 
 @implements(np.bincount)
 def _np_bincount(x, /, weights=None, minlength=0):
-    bins = np.asarray(_plain(x))
+    bins = np.asarray(untraced(x))
     if weights is None:
         return np.bincount(bins, minlength=minlength)
     n = max(minlength, int(bins.max()) + 1 if bins.size else 0)
@@ -1709,7 +1709,7 @@ def _np_bincount(x, /, weights=None, minlength=0):
 @implements(np.delete)
 def _np_delete(arr, obj, axis=None):
     arr, axis = _along(arr, axis)
-    kept = np.delete(np.arange(np.shape(arr)[axis]), _plain(obj))
+    kept = np.delete(np.arange(np.shape(arr)[axis]), untraced(obj))
     return getitem(arr, _axis_index(axis, np.ndim(arr), kept))
 
 
@@ -1895,7 +1895,7 @@ def cross_entropy(logits, labels, axis=-1):
     Integer labels have one entry per row of logits; float labels have the logits' shape.
     """
     logp = log_softmax(logits, axis=axis)
-    labels_plain = labels.value if type(labels) is Traced else labels
+    labels_plain = untraced(labels)
     if np.asarray(labels_plain).dtype.kind in "iu":
         labels_plain = np.asarray(labels_plain)
         if np.ndim(logits) == 1:
@@ -1937,7 +1937,7 @@ _HINTS = {"array": "np.stack([...])", "asarray": "the traced value itself", "mat
 
 def call_ufunc(ufunc, method, inputs, kwargs):
     if ufunc in _PLAIN_UFUNCS and method == "__call__":
-        return ufunc(*[_plain(a) for a in inputs], **kwargs)
+        return ufunc(*[untraced(a) for a in inputs], **kwargs)
     _no_out(ufunc.__name__, kwargs.pop("out", None), {})
     if method == "reduce" and ufunc in _REDUCE:
         return FUNCTIONS[getattr(np, _REDUCE[ufunc])](*inputs, **kwargs)
@@ -1982,10 +1982,6 @@ def _no_out(name, out, rest):
     extra = {k: v for k, v in rest.items() if v is not None and k not in ("dtype", "casting", "order", "subok")}
     if extra:
         raise TraceError(f"{name}: argument(s) {sorted(extra)} cannot be traced (at {where()})")
-
-
-def _plain(x):
-    return x.value if type(x) is Traced else x
 
 
 def _plain_tree(x):

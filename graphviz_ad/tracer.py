@@ -238,12 +238,12 @@ class Traced:
                          "traced; build a new array with np.where, np.concatenate or np.stack")
 
     # Comparisons give plain boolean masks: they carry no gradient, and control flow follows them.
-    def __lt__(self, other): return self.value < _plain(other)
-    def __le__(self, other): return self.value <= _plain(other)
-    def __gt__(self, other): return self.value > _plain(other)
-    def __ge__(self, other): return self.value >= _plain(other)
-    def __eq__(self, other): return self.value == _plain(other)
-    def __ne__(self, other): return self.value != _plain(other)
+    def __lt__(self, other): return self.value < untraced(other)
+    def __le__(self, other): return self.value <= untraced(other)
+    def __gt__(self, other): return self.value > untraced(other)
+    def __ge__(self, other): return self.value >= untraced(other)
+    def __eq__(self, other): return self.value == untraced(other)
+    def __ne__(self, other): return self.value != untraced(other)
     __hash__ = object.__hash__
 
     def __bool__(self): return bool(self.value)
@@ -318,15 +318,16 @@ class Traced:
     def tolist(self): raise _detach_error(".tolist()")
 
 
-def _plain(x):
+def untraced(x):
+    """The plain value of a traced value; anything else as it is."""
     return x.value if type(x) is Traced else x
 
 
 def _plain_index(index):
     """Indices are not differentiated: unwrap traced index arrays (e.g. from argmax of a traced value)."""
     if type(index) is tuple:
-        return tuple(_plain(i) for i in index)
-    return _plain(index)
+        return tuple(untraced(i) for i in index)
+    return untraced(index)
 
 
 from . import primitives as ops  # noqa: E402  (primitives imports Traced from here)
