@@ -40,6 +40,9 @@ _NO_GRAD_OPS = {"detach", "argmax", "argmin", "argsort", "eq", "ne", "lt", "le",
                 "new_ones", "new_empty", "new_full", "new_tensor"}
 
 
+LATER = object()   # an entry's value to be read when the graph is built
+
+
 def is_float(x):
     """A floating-point tensor: the only kind that carries a gradient."""
     return isinstance(x, torch.Tensor) and x.is_floating_point()
@@ -206,12 +209,26 @@ class Recorder(TorchFunctionMode):
             warnings.warn(message, GraphvizAdWarning, stacklevel=2)
 
     def _append(self, op, tensor, args, kwargs, parents, requires):
+        """An op's result; its value is read at the end (see `value`) unless changed in place first."""
         tape = self.tape
         node = len(tape.entries)
-        tape.entries.append((op, self.store(tensor), args, kwargs, parents, requires))
+        tape.entries.append((op, LATER, args, kwargs, parents, requires))
         tape.sites.append(tape._site())
         self._hold(node, tensor)
         return node
+
+    def value(self, node):
+        """The node's value for the graph: kept at record time for leaves and for results changed in place
+        afterwards (`keep`), else read now without a copy (the result is the recorder's own tensor)."""
+        value = self.tape.entries[node][1]
+        return self.store(self.node_tensor[node], copy=False) if value is LATER else value
+
+    def keep(self, tensor):
+        """`tensor` is about to change in place: copy the value of the node it holds first."""
+        held = self.tensor_node.get(id(tensor))
+        if held is not None and held[1] is tensor and self.tape.entries[held[0]][1] is LATER:
+            entry = self.tape.entries[held[0]]
+            self.tape.entries[held[0]] = (entry[0], self.store(tensor), *entry[2:])
 
     # ------------------------------------------------------------------------------------------------
     # The mode.
@@ -301,6 +318,7 @@ class Recorder(TorchFunctionMode):
             raise
         if sp.inplace:
             result = work if name == "__setitem__" or result is None else result
+            self.keep(target)
             with torch.no_grad():
                 target.copy_(result)
             outputs = [(result, target)]
@@ -331,6 +349,8 @@ class Recorder(TorchFunctionMode):
     def _record_constant(self, func, name, sp, flat, args, kwargs, operands, kw_tensors, grad_on):
         """A call with no operand to differentiate: its result is a constant value of the graph."""
         differentiable = [n for n in operands.values() if self.tape.entries[n][5]]
+        if sp.inplace and isinstance(flat[0], torch.Tensor):
+            self.keep(flat[0])
         result = func(*args, **kwargs)
         if not grad_on and differentiable:
             for t in _flatten_result(result):

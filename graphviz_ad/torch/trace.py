@@ -23,7 +23,7 @@ from ..graph import Graph
 from ..primitives import is_atom
 from ..trace import _assigned_names, _names, map_tree
 from .record import Recorder, is_float
-from .values import dtype_name, store
+from .values import dtype_name, norm, store
 
 __all__ = ["trace"]
 
@@ -65,9 +65,9 @@ def trace(fn, *args, wrt=None, seed=None, **kwargs):
     else:
         output = held[0]
     seed_tensor, seed_rule = _seed(out, seed)
-    grads, flows, factors = _backward(recorder, output, seed_tensor)
+    grads, flows, factors, gains = _backward(recorder, output, seed_tensor)
     unused = [recorder.tape.names[i] for i in leaves if recorder.tape.entries[i][5] and grads[i] is None]
-    G = _build(recorder, grads, flows, factors, output, leaves)
+    G = _build(recorder, grads, flows, factors, gains, output, leaves)
     code = getattr(getattr(fn, "forward", fn), "__code__", None)
     for node in G.graph["inputs"]:
         d = G.nodes[node]
@@ -258,57 +258,65 @@ def _plain_seed(s):
 # The reverse pass.
 
 def _backward(recorder, output, seed):
-    """Node gradients, edge flows {(parent, node): tensor} and elementwise factors, from one reverse pass."""
+    """Node gradients, and per edge (parent, node) its flow, elementwise factor and gain: one reverse pass."""
     entries = recorder.tape.entries
     grads = [None] * len(entries)
     grads[output] = seed
-    flows, factors = {}, {}
+    flows, factors, gains = {}, {}, {}
     for node in range(output, -1, -1):
-        g = grads[node]
         call = recorder.calls.get(node)
         if call is None or not entries[node][5]:
             continue
         local = call.locals[call.outputs.index(node)]
+        g = grads[node]
         if g is None:
             g = torch.zeros_like(local.detach())
         call.pending -= 1
         keep = call.pending > 0
-        wanted = [(k, leaf) for k, leaf in enumerate(call.leaves) if leaf is not None]
+        wanted = [(call.parents[k], leaf) for k, leaf in enumerate(call.leaves) if leaf is not None]
+        at = [call.expanded[k] for k, leaf in enumerate(call.leaves) if leaf is not None] if call.elementwise \
+            else [leaf for _, leaf in wanted]
+        g_norm = norm(g)
         try:
-            if call.elementwise:
-                at = [call.expanded[k] for k, _ in wanted]
-                ds = torch.autograd.grad(local, at, torch.ones_like(local), retain_graph=keep, allow_unused=True)
-                terms = []
-                for (k, leaf), d in zip(wanted, ds):
-                    d = torch.zeros_like(local) if d is None else d
-                    factors[(call.parents[k], node)] = d
-                    terms.append((g * d).sum_to_size(leaf.shape) if g.shape != leaf.shape or d.shape != leaf.shape
-                                 else g * d)
-            elif not bool(torch.any(g != 0)):
-                ones = torch.autograd.grad(local, [leaf for _, leaf in wanted], torch.ones_like(local),
-                                           retain_graph=keep, allow_unused=True)
-                for (k, leaf), o in zip(wanted, ones):
-                    factors[(call.parents[k], node)] = ("ones", torch.zeros_like(leaf) if o is None else o)
-                terms = [torch.zeros_like(leaf) for _, leaf in wanted]
-            else:
-                terms = torch.autograd.grad(local, [leaf for _, leaf in wanted], g, retain_graph=keep,
-                                            allow_unused=True)
+            # Elementwise: the derivative itself (VJP of ones at the broadcast leaves); others: the VJP of
+            # g, or of ones when g is all zero (then the flow is zero and the gain is read off ones).
+            asked = torch.ones_like(local) if call.elementwise or g_norm == 0 else g
+            answers = torch.autograd.grad(local, at, asked, retain_graph=keep, allow_unused=True)
         except RuntimeError as e:
             site = recorder.tape.sites[node]
             raise TraceError(f"the gradient of {entries[node][0].name} at {os.path.basename(site[0])}:{site[1]} "
                              f"cannot be computed: {str(e).splitlines()[0]}") from None
-        for (k, leaf), term in zip(wanted, terms):
-            p = call.parents[k]
-            term = torch.zeros_like(leaf) if term is None else term
-            flows[(p, node)] = term
-            grads[p] = term if grads[p] is None else grads[p] + term
-    return grads, flows, factors
+        size = max(local.numel(), 1)
+        for (p, leaf), answer in zip(wanted, answers):
+            if answer is None:
+                answer = torch.zeros(local.shape if call.elementwise else leaf.shape, dtype=local.dtype)
+            if call.elementwise:
+                factors[(p, node)] = answer
+                flow = g * answer
+                if flow.shape != leaf.shape:
+                    flow = flow.sum_to_size(leaf.shape)
+                if answer.dim() == 0 and leaf.dim() == 0:
+                    gains[(p, node)] = abs(float(answer))
+                elif g_norm == 0:
+                    ones = answer if answer.shape == leaf.shape else answer.sum_to_size(leaf.shape)
+                    gains[(p, node)] = norm(ones) / size ** 0.5
+                else:
+                    gains[(p, node)] = norm(flow) / g_norm
+            elif g_norm == 0:
+                gains[(p, node)] = norm(answer) / size ** 0.5
+                flow = torch.zeros_like(leaf)
+            else:
+                flow = answer
+                gains[(p, node)] = norm(flow) / g_norm
+            flows[(p, node)] = flow
+            grads[p] = flow if grads[p] is None else grads[p] + flow
+    return grads, flows, factors, gains
 
 
 # ---------------------------------------------------------------------------------------------------
 # Tape -> the contract's graph.
 
-def _build(recorder, grads, flows, factors, output, leaves):
+def _build(recorder, grads, flows, factors, gains, output, leaves):
     tape = recorder.tape
     entries = tape.entries
     keep = [False] * len(entries)
@@ -323,10 +331,12 @@ def _build(recorder, grads, flows, factors, output, leaves):
     order = list(leaves) + [i for i in range(len(entries)) if keep[i] and i not in set(leaves)]
     new_id = {old: new for new, old in enumerate(order)}
     names = _names(tape)
+    shared = {id(t) for t in flows.values()}   # a gradient that is also an edge's flow is copied once
     named_by_module = _module_output_names(recorder, tape)
     nodes, edges = [], []
     for i in order:
-        op, value, args, kwargs, parents, requires = entries[i]
+        op, _, args, kwargs, parents, requires = entries[i]
+        value = recorder.value(i)
         tensor = recorder.node_tensor[i]
         g = grads[i]
         if requires and g is None:
@@ -337,7 +347,7 @@ def _build(recorder, grads, flows, factors, output, leaves):
             "op": op.name if op is not None else ("input" if requires else "const"),
             "name": named_by_module.get(i, names[i]),
             "display": op.display if op is not None else names[i],
-            "value": value, "grad": store(g) if requires else None,
+            "value": value, "grad": store(g, copy=id(g) in shared) if requires else None,
             "shape": tuple(tensor.shape), "dtype": dtype_name(tensor), "requires_grad": bool(requires),
             "source": f"{os.path.basename(filename)}:{lineno}" if filename else "",
             "code": linecache.getline(filename, lineno).strip() if filename else "",
@@ -350,7 +360,7 @@ def _build(recorder, grads, flows, factors, output, leaves):
             if p is not None:
                 by_parent.setdefault(p, []).append(k)
         for p, argnums in by_parent.items():
-            edges.append((new_id[p], new_id[i], _edge(recorder, names, grads, flows, factors, p, i, argnums)))
+            edges.append((new_id[p], new_id[i], _edge(recorder, names, flows, factors, gains, p, i, argnums)))
     G = Graph()
     G.add_nodes_from(nodes)
     G.add_edges_from(edges)
@@ -377,13 +387,13 @@ def _params(op, args, kwargs, parents):
     return params
 
 
-def _edge(recorder, names, grads, flows, factors, parent, node, argnums):
+def _edge(recorder, names, flows, factors, gains, parent, node, argnums):
     entries = recorder.tape.entries
     op, _, args, kwargs, parents, _ = entries[node]
     slot_names = {slot: names[parents[k]] if k < len(parents) and parents[k] is not None else "?"
                   for k, slot in zip(range(len(parents)), "xyz")}
     slot_names["ans"] = names[node]
-    values = [entries[p][1] if p is not None else a for p, a in zip(parents, list(args) + [None] * len(parents))]
+    values = [recorder.value(p) if p is not None else a for p, a in zip(parents, list(args) + [None] * len(parents))]
     terms = [_formula(op, k, slot_names, values) for k in argnums]
     if len(terms) > 1 and len(set(terms)) == 1:
         formula = f"{len(terms)}*{terms[0]}" if is_atom(terms[0]) else f"{len(terms)}*({terms[0]})"
@@ -393,26 +403,14 @@ def _edge(recorder, names, grads, flows, factors, parent, node, argnums):
             "local_factor": None, "gain": None, "grad_flow": None}
     if not entries[parent][5]:
         return data
-    flow = flows.get((parent, node))
-    if flow is None:
-        flow = torch.zeros_like(recorder.node_tensor[parent].detach())
-    data["grad_flow"] = store(flow)
-    factor = factors.get((parent, node))
-    u = grads[node]
-    ans = recorder.node_tensor[node]
-    if isinstance(factor, torch.Tensor):
-        data["local_factor"] = store(factor)
-        if factor.dim() == 0 and recorder.node_tensor[parent].dim() == 0:
-            data["gain"] = abs(float(factor))
-            return data
-    if isinstance(factor, tuple):   # the result's gradient is all zero: the VJP of ones instead
-        data["gain"] = _norm(factor[1]) / float(np.sqrt(max(ans.numel(), 1)))
-    elif u is None or not bool(torch.any(u != 0)):
-        d = factor if isinstance(factor, torch.Tensor) else None
-        ones = d.sum_to_size(recorder.node_tensor[parent].shape) if d is not None else None
-        data["gain"] = _norm(ones) / float(np.sqrt(max(ans.numel(), 1))) if ones is not None else 0.0
-    else:
-        data["gain"] = _norm(flow) / _norm(u)
+    key = (parent, node)
+    flow = flows.get(key)
+    data["grad_flow"] = store(flow, copy=False) if flow is not None else \
+        store(torch.zeros_like(recorder.node_tensor[parent].detach()))
+    factor = factors.get(key)
+    if factor is not None:
+        data["local_factor"] = store(factor, copy=False)
+    data["gain"] = gains.get(key, 0.0)
     return data
 
 
@@ -423,5 +421,3 @@ def _formula(op, argnum, slot_names, values):
         return "VJP"
 
 
-def _norm(t):
-    return float(torch.linalg.vector_norm(t.detach().double())) if t is not None else 0.0
