@@ -265,7 +265,7 @@ class Recorder(TorchFunctionMode):
             if is_float(a):
                 operands[k] = self.node_of(a)
             elif sp.elementwise and _is_number(a):
-                operands[k] = self.leaf(torch.tensor(float(a)), _const_name(a), False)
+                operands[k] = self.leaf(torch.tensor(float(a), dtype=torch.float64), _const_name(a), False)
         base = len(flat)
         for i, key in enumerate(kw_tensors):
             operands[base + i] = self.node_of(kwargs[key])
@@ -303,7 +303,7 @@ class Recorder(TorchFunctionMode):
             work = run_with[operands[0]].clone() if operands[0] in run_with else None
             run_with = dict(run_with)
             run_with[operands[0]] = work
-        call_flat = [run_with[operands[k]] if k in operands and k < base else a for k, a in enumerate(flat)]
+        call_flat = [run_with[operands[k]] if k in operands and not _is_number(a) else a for k, a in enumerate(flat)]
         if sp.swap:
             call_flat[0], call_flat[1] = call_flat[1], call_flat[0]
         call_kwargs = dict(kwargs)

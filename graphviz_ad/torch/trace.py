@@ -52,8 +52,8 @@ def trace(fn, *args, wrt=None, seed=None, **kwargs):
     modules = _modules_of(fn)
     differentiate, wrt_names = _inputs(recorder, bound, modules, wrt)
     linecache.checkcache()
+    leaves = _leaves(recorder, bound, modules, differentiate)
     with _restoring(modules), _hooks(recorder, modules):
-        leaves = _leaves(recorder, bound, modules, differentiate)
         out = _run(recorder, fn, bound)
     if not isinstance(out, torch.Tensor):
         raise GradError(f"{name} returned a {type(out).__name__}; return one tensor (the loss) to differentiate")
