@@ -80,6 +80,8 @@ class Recorder(TorchFunctionMode):
         self.module_stack = []
         self.module_names = {}     # id(module) -> qualified name ("" for the traced module itself)
         self.module_outputs = {}   # node -> the qualified name of the innermost module that returned it
+        self.inplace_of = {}       # node made in place -> the node its tensor held before
+        self.output_position = {}  # node -> (position, count) among the tensors its call returned
         self.named = {}            # id(tensor) -> name, for parameters, buffers and named tensors
         self.differentiate = set()  # ids of the tensors to differentiate (parameters and inputs)
         self.cut = {}              # id(tensor) -> (tensor, "file:line") computed under no_grad
@@ -324,12 +326,13 @@ class Recorder(TorchFunctionMode):
             outputs = [(result, target)]
             returned = None if name == "__setitem__" else target
         else:
-            outputs = [(t, t) for t in _flatten_result(result) if isinstance(t, torch.Tensor)]
+            outputs = [(t, t) for t in _flatten_result(result)]
             returned = result
+        several = len(outputs) > 1
         call = Call(parents, argnums, leaves, expanded, elementwise)
         plain = [None if k in operands else _plain(a) for k, a in enumerate(flat)]
         static = {key: _plain(v) for key, v in kwargs.items() if key not in kw_tensors}
-        for local, visible in outputs:
+        for position, (local, visible) in enumerate(outputs):
             if not is_float(local):
                 continue
             if not local.requires_grad:
@@ -343,6 +346,10 @@ class Recorder(TorchFunctionMode):
             call.outputs.append(node)
             call.locals.append(local)
             self.calls[node] = call
+            if sp.inplace:
+                self.inplace_of[node] = operands[0]
+            if several:
+                self.output_position[node] = (position, len(outputs))
         call.pending = len(call.outputs)
         return returned
 
@@ -362,6 +369,8 @@ class Recorder(TorchFunctionMode):
             outputs = [target] if is_float(target) else []
         else:
             outputs = [t for t in _flatten_result(result) if is_float(t)]
+        if not outputs and result is not None and not isinstance(result, (torch.Tensor, list, tuple)):
+            return result
         base = len(flat)
         plain = [None if k in operands else _plain(a) for k, a in enumerate(flat)]
         static = {key: _plain(v) for key, v in kwargs.items() if key not in kw_tensors}
@@ -431,14 +440,13 @@ def _unflatten(args, flat):
 
 
 def _flatten_result(result):
-    if isinstance(result, torch.Tensor):
-        return [result]
+    """The tensors a call returned, in order: (out, (h, c)) gives out, h, c; an index or None counts too."""
     if isinstance(result, (list, tuple)):
         out = []
         for r in result:
             out.extend(_flatten_result(r))
         return out
-    return []
+    return [result]
 
 
 def _is_number(a):

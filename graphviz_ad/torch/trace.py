@@ -21,7 +21,8 @@ import torch
 from ..errors import GradError, GraphvizAdError, GraphvizAdWarning, TraceError
 from ..graph import Graph
 from ..primitives import is_atom
-from ..trace import _assigned_names, _names, map_tree
+from ..trace import map_tree
+from . import naming
 from .record import Recorder, is_float
 from .values import dtype_name, norm, store
 
@@ -284,8 +285,10 @@ def _backward(recorder, output, seed):
             answers = torch.autograd.grad(local, at, asked, retain_graph=keep, allow_unused=True)
         except RuntimeError as e:
             site = recorder.tape.sites[node]
-            raise TraceError(f"the gradient of {entries[node][0].name} at {os.path.basename(site[0])}:{site[1]} "
-                             f"cannot be computed: {str(e).splitlines()[0]}") from None
+            raise TraceError(f"{entries[node][0].name} at {os.path.basename(site[0])}:{site[1]}: torch cannot "
+                             f"differentiate it ({str(e).splitlines()[0]}), so no gradient reaches its operands "
+                             "and none is drawn; give the op an autograd formula (torch.library.register_autograd "
+                             "or an autograd.Function) or compute it outside the traced function") from None
         size = max(local.numel(), 1)
         for (p, leaf), answer in zip(wanted, answers):
             if answer is None:
@@ -330,9 +333,8 @@ def _build(recorder, grads, flows, factors, gains, output, leaves):
                     keep[p] = True
     order = list(leaves) + [i for i in range(len(entries)) if keep[i] and i not in set(leaves)]
     new_id = {old: new for new, old in enumerate(order)}
-    names = _names(tape)
+    names = naming.names(recorder)
     shared = {id(t) for t in flows.values()}   # a gradient that is also an edge's flow is copied once
-    named_by_module = _module_output_names(recorder, tape)
     nodes, edges = [], []
     for i in order:
         op, _, args, kwargs, parents, requires = entries[i]
@@ -345,7 +347,7 @@ def _build(recorder, grads, flows, factors, gains, output, leaves):
         scope, scope_calls = recorder.scopes[i]
         nodes.append((new_id[i], {
             "op": op.name if op is not None else ("input" if requires else "const"),
-            "name": named_by_module.get(i, names[i]),
+            "name": names[i],
             "display": op.display if op is not None else names[i],
             "value": value, "grad": store(g, copy=id(g) in shared) if requires else None,
             "shape": tuple(tensor.shape), "dtype": dtype_name(tensor), "requires_grad": bool(requires),
@@ -367,12 +369,6 @@ def _build(recorder, grads, flows, factors, gains, output, leaves):
     G.graph["inputs"] = [new_id[i] for i in leaves]
     G.graph["output"] = new_id[output]
     return G
-
-
-def _module_output_names(recorder, tape):
-    """A module's output is called by the module's name (`encoder.0`) unless an assignment names it."""
-    assigned = _assigned_names(tape)
-    return {n: name for n, name in recorder.module_outputs.items() if n not in assigned}
 
 
 def _params(op, args, kwargs, parents):
