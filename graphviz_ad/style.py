@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 
+from .summary import Summary
+
 THEMES = {
     "light": {
         "bg": "white", "fg": "#222222", "muted": "#777777",
@@ -41,6 +43,8 @@ def norm(x):
     """|x| for a scalar, the Euclidean norm for an array, None for None."""
     if x is None:
         return None
+    if isinstance(x, Summary):
+        return x.norm
     if isinstance(x, (int, float)) or np.ndim(x) == 0:
         return abs(float(x))
     with np.errstate(over="ignore", invalid="ignore"):
@@ -53,6 +57,8 @@ def is_finite(x):
         return True
     if isinstance(x, float):
         return math.isfinite(x)
+    if isinstance(x, Summary):
+        return x.finite
     return bool(np.all(np.isfinite(np.asarray(x, dtype=float))))
 
 
@@ -117,6 +123,8 @@ def shape_text(shape):
 
 def summary(x, precision=3):
     """One short line for a value or gradient: the number itself, or shape, norm and min..max of an array."""
+    if isinstance(x, Summary):
+        return _summary_text(x, precision)
     if np.ndim(x) == 0:
         return fmt(x, precision)
     a = np.asarray(x, dtype=float)
@@ -128,10 +136,25 @@ def summary(x, precision=3):
     return text + (f" +{bad} nan/inf" if bad else "")
 
 
+def _summary_text(s, precision):
+    """A Summary in the words of an array's summary line (the statistics are the same ones)."""
+    text = f"{shape_text(s.shape)}"
+    if math.isnan(s.norm):   # a running sum of summaries: only the shape is known
+        return text + " \u2026"
+    text += f" |{fmt(s.norm, precision)}|"
+    if s.size > s.nan + s.inf:
+        text += f" {fmt(s.low, precision)}..{fmt(s.high, precision)}"
+    bad = s.nan + s.inf
+    return text + (f" +{bad} nan/inf" if bad else "")
+
+
 def full_text(x, precision=3):
     """The value written out for a tooltip, truncated to a few elements per axis for big arrays."""
     if x is None:
         return "none"
+    if isinstance(x, Summary):
+        return (f"{_summary_text(x, precision)}, mean {fmt(x.mean, precision)}, {x.zeros} zeros "
+                f"({x.dtype}, kept as a summary: too large to store whole)")
     if np.ndim(x) == 0:
         return repr(float(x)) if isinstance(x, (float, np.floating)) else str(x)
     return np.array2string(np.asarray(x), precision=precision + 2, threshold=24, edgeitems=3, max_line_width=70)

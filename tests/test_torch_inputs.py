@@ -209,3 +209,37 @@ def test_bad_calls_are_one_line_errors():
         warnings.simplefilter("error")
         with pytest.raises(ga.GraphvizAdWarning, match="output does not depend on"):
             trace(lambda x: torch.ones(2).sum(), x)
+
+
+def test_large_tensors_are_kept_as_summaries_everywhere(monkeypatch, tmp_path):
+    from graphviz_ad.summary import Summary
+    from graphviz_ad.torch import values
+
+    torch.manual_seed(7)
+    model = nn.Sequential(nn.Linear(20, 30), nn.ReLU(), nn.Linear(30, 2))
+    x = torch.randn(8, 20)
+    full = trace(model, x)
+    monkeypatch.setattr(values, "SUMMARY_ABOVE", 100)
+    G = trace(model, x)
+    w = G.nodes[G.node_named("0.weight")]
+    assert isinstance(w["value"], Summary) and isinstance(w["grad"], Summary)
+    assert w["value"].shape == (30, 20) and w["value"].dtype == "float32"
+    assert w["value"].norm == pytest.approx(float(model[0].weight.norm()), rel=1e-6)
+    assert w["grad"].norm == pytest.approx(float(np.linalg.norm(full.grad_of("0.weight"))), rel=1e-6)
+    assert not isinstance(G.nodes[G.node_named("0.bias")]["value"], Summary)   # 30 elements: kept whole
+    hidden = G.nodes[G.node_named("0")]   # 8x30 = 240 elements
+    assert isinstance(hidden["value"], Summary)
+    assert hidden["value"].low == pytest.approx(float(full.nodes[full.node_named("0")]["value"].min()))
+    # Labels read the same as for the whole arrays; the debugger's figures are the same.
+    assert ga.style.summary(hidden["grad"]) == ga.style.summary(full.nodes[full.node_named("0")]["grad"])
+    rows, full_rows = ga.diagnose(G).flow, ga.diagnose(full).flow
+    for r, f in zip(rows, full_rows):
+        assert r["tensor"] == f["tensor"] and r["size"] == f["size"]
+        assert r["grad_rms"] == pytest.approx(f["grad_rms"], rel=1e-5)
+        assert r["grad_max"] == pytest.approx(f["grad_max"], rel=1e-5)
+    svg = ga.render(G, str(tmp_path / "summary.svg"))
+    assert "0.weight" in open(svg, encoding="utf-8").read()
+    assert "kept as a summary" in ga.to_html(G)
+    ga.paths(G, "0.weight")
+    back = ga.load_json(ga.render(G, str(tmp_path / "g.json")))
+    assert back.nodes[G.node_named("0.weight")]["value"] == w["value"]

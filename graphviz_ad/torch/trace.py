@@ -263,10 +263,15 @@ def _backward(recorder, output, seed):
     entries = recorder.tape.entries
     grads = [None] * len(entries)
     grads[output] = seed
+    kept = [None] * len(entries)   # the gradients as the graph keeps them, each stored once it is final
     flows, factors, gains = {}, {}, {}
+    flow_ids = set()
     for node in range(output, -1, -1):
         call = recorder.calls.get(node)
         if call is None or not entries[node][5]:
+            if grads[node] is not None and call is None:   # a leaf: nothing more will arrive
+                kept[node] = store(grads[node], copy=id(grads[node]) in flow_ids)
+                grads[node] = True
             continue
         local = call.locals[call.outputs.index(node)]
         g = grads[node]
@@ -294,7 +299,7 @@ def _backward(recorder, output, seed):
             if answer is None:
                 answer = torch.zeros(local.shape if call.elementwise else leaf.shape, dtype=local.dtype)
             if call.elementwise:
-                factors[(p, node)] = answer
+                factors[(p, node)] = store(answer, copy=False)
                 flow = g * answer
                 if flow.shape != leaf.shape:
                     flow = flow.sum_to_size(leaf.shape)
@@ -311,9 +316,12 @@ def _backward(recorder, output, seed):
             else:
                 flow = answer
                 gains[(p, node)] = norm(flow) / g_norm
-            flows[(p, node)] = flow
+            flows[(p, node)] = store(flow, copy=False)
+            flow_ids.add(id(flow))
             grads[p] = flow if grads[p] is None else grads[p] + flow
-    return grads, flows, factors, gains
+        kept[node] = store(g, copy=id(g) in flow_ids)
+        grads[node] = True   # stored: the tensor can go
+    return kept, flows, factors, gains
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -334,22 +342,21 @@ def _build(recorder, grads, flows, factors, gains, output, leaves):
     order = list(leaves) + [i for i in range(len(entries)) if keep[i] and i not in set(leaves)]
     new_id = {old: new for new, old in enumerate(order)}
     names = naming.names(recorder)
-    shared = {id(t) for t in flows.values()}   # a gradient that is also an edge's flow is copied once
     nodes, edges = [], []
     for i in order:
         op, _, args, kwargs, parents, requires = entries[i]
         value = recorder.value(i)
         tensor = recorder.node_tensor[i]
         g = grads[i]
-        if requires and g is None:
-            g = torch.zeros_like(tensor.detach())
+        if requires and g is None:   # no gradient arrived: zero
+            g = store(torch.zeros_like(tensor.detach()))
         filename, lineno, _, _ = tape.sites[i]
         scope, scope_calls = recorder.scopes[i]
         nodes.append((new_id[i], {
             "op": op.name if op is not None else ("input" if requires else "const"),
             "name": names[i],
             "display": op.display if op is not None else names[i],
-            "value": value, "grad": store(g, copy=id(g) in shared) if requires else None,
+            "value": value, "grad": g if requires else None,
             "shape": tuple(tensor.shape), "dtype": dtype_name(tensor), "requires_grad": bool(requires),
             "source": f"{os.path.basename(filename)}:{lineno}" if filename else "",
             "code": linecache.getline(filename, lineno).strip() if filename else "",
@@ -401,11 +408,8 @@ def _edge(recorder, names, flows, factors, gains, parent, node, argnums):
         return data
     key = (parent, node)
     flow = flows.get(key)
-    data["grad_flow"] = store(flow, copy=False) if flow is not None else \
-        store(torch.zeros_like(recorder.node_tensor[parent].detach()))
-    factor = factors.get(key)
-    if factor is not None:
-        data["local_factor"] = store(factor, copy=False)
+    data["grad_flow"] = flow if flow is not None else store(torch.zeros_like(recorder.node_tensor[parent].detach()))
+    data["local_factor"] = factors.get(key)
     data["gain"] = gains.get(key, 0.0)
     return data
 

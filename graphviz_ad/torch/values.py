@@ -1,7 +1,13 @@
 """How a torch tensor is kept in the graph: as the numpy value the contract describes."""
 
-import numpy as np
 import torch
+
+from ..summary import Summary
+
+# Tensors with more elements than this are kept as a Summary (shape, norm, range, mean, NaN/Inf/zero
+# counts) instead of a numpy array: 1e6 float32 elements are 4 MB, and a node keeps up to four such
+# arrays (value, grad, and its edges' factor and flow), so a ResNet-sized model traces in bounded memory.
+SUMMARY_ABOVE = 1_000_000
 
 # numpy has no bfloat16: such values are kept as float32 (exactly: every bfloat16 is a float32) and the
 # node's `dtype` still says "bfloat16".
@@ -17,12 +23,29 @@ def store(t, copy=True):
     t = t.detach()
     if t.dim() == 0:
         return float(t)
+    if t.numel() > SUMMARY_ABOVE:
+        return summarize(t)
     as_type = _NUMPY_HOLDS.get(t.dtype)
     if as_type is not None:
         t = t.to(as_type)
         copy = False
     a = t.cpu().numpy()
     return a.copy() if copy else a
+
+
+def summarize(t):
+    """The Summary of a tensor, computed by torch (in float64: no overflow, no copy to numpy)."""
+    t = t.detach()
+    finite = torch.isfinite(t)
+    nan = int(torch.isnan(t).sum())
+    good = t[finite].double() if not bool(finite.all()) else t.double()
+    empty = good.numel() == 0
+    return Summary(shape=tuple(t.shape), dtype=dtype_name(t),
+                   norm=float("nan") if empty else float(torch.linalg.vector_norm(good)),
+                   low=float("nan") if empty else float(good.min()),
+                   high=float("nan") if empty else float(good.max()),
+                   mean=float("nan") if empty else float(good.mean()),
+                   nan=nan, inf=int(t.numel() - int(finite.sum())) - nan, zeros=int(t.numel() - int(torch.count_nonzero(t))))
 
 
 def norm(t):
