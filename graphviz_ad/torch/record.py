@@ -288,7 +288,8 @@ class Recorder(TorchFunctionMode):
         expanded = None
         run_with = {}
         if elementwise:
-            shape = torch.broadcast_shapes(*(self.node_tensor[n].shape for n in parents))
+            shapes = [self.node_tensor[n].shape for n in parents]
+            shape = shapes[0] if all(s == shapes[0] for s in shapes) else torch.broadcast_shapes(*shapes)
             expanded = []
             for n, leaf in zip(parents, leaves):
                 x = leaf

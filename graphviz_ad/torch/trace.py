@@ -52,7 +52,6 @@ def trace(fn, *args, wrt=None, seed=None, **kwargs):
     bound = _bind(fn, args, kwargs)
     modules = _modules_of(fn)
     differentiate, wrt_names = _inputs(recorder, bound, modules, wrt)
-    linecache.checkcache()
     leaves = _leaves(recorder, bound, modules, differentiate)
     with _restoring(modules), _hooks(recorder, modules):
         out = _run(recorder, fn, bound)
@@ -341,6 +340,8 @@ def _build(recorder, grads, flows, factors, gains, output, leaves):
                     keep[p] = True
     order = list(leaves) + [i for i in range(len(entries)) if keep[i] and i not in set(leaves)]
     new_id = {old: new for new, old in enumerate(order)}
+    for filename in {site[0] for site in tape.sites if site[0]}:
+        linecache.checkcache(filename)   # a file edited since it was last read is read anew
     names = naming.names(recorder)
     nodes, edges = [], []
     for i in order:
@@ -396,7 +397,9 @@ def _edge(recorder, names, flows, factors, gains, parent, node, argnums):
     slot_names = {slot: names[parents[k]] if k < len(parents) and parents[k] is not None else "?"
                   for k, slot in zip(range(len(parents)), "xyz")}
     slot_names["ans"] = names[node]
-    values = [recorder.value(p) if p is not None else a for p, a in zip(parents, list(args) + [None] * len(parents))]
+    values = args
+    if any(callable(rule) for rule in getattr(op, "formulas", None) or ()):   # a numpy rule reading values
+        values = [recorder.value(p) if p is not None else a for p, a in zip(parents, list(args) + [None] * len(parents))]
     terms = [_formula(op, k, slot_names, values) for k in argnums]
     if len(terms) > 1 and len(set(terms)) == 1:
         formula = f"{len(terms)}*{terms[0]}" if is_atom(terms[0]) else f"{len(terms)}*({terms[0]})"

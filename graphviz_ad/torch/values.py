@@ -20,7 +20,8 @@ def store(t, copy=True):
     `copy=False` for tensors nobody else holds (gradients, an op's result that was never changed in
     place): the array then shares the tensor's memory instead of doubling it.
     """
-    t = t.detach()
+    if t.requires_grad:
+        t = t.detach()
     if t.dim() == 0:
         return float(t)
     if t.numel() > SUMMARY_ABOVE:
@@ -52,7 +53,8 @@ def norm(t):
     """The Euclidean norm as a Python float (half precision summed in float32, so it cannot overflow)."""
     if t is None:
         return 0.0
-    t = t.detach()
+    if t.requires_grad:
+        t = t.detach()
     if t.dtype in (torch.float16, torch.bfloat16):
         t = t.float()
     return float(torch.linalg.vector_norm(t))
