@@ -10,12 +10,13 @@ import json
 import click
 
 import graphviz_ad
+from graphviz_ad import finding_kinds
 from graphviz_ad.targets import call_arguments
 
 from . import common
 from .render_cmd import output_format
 
-FAIL_ON = ("vanishing", "exploding", "nan", "dead", "saturated", "any")
+FAIL_ON = (*finding_kinds.FAIL_ON, "any")
 
 
 def _json(data):
