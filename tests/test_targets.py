@@ -16,48 +16,6 @@ from graphviz_ad.targets import (InputError, SourceSyntaxError, Target, TargetEr
                                  call_arguments, load_target, parse_assignment, parse_value,
                                  resolve_inputs, trace_inputs, trace_target)
 
-MODEL = """\
-import numpy as np
-
-
-def loss(W, x, scale=2):
-    \"\"\"Squared tanh activations, scaled.\"\"\"
-    h = np.tanh(W @ x)
-    return scale * np.sum(h**2)
-
-
-def fails(x):
-    y = x * 2
-    return helper(y)
-
-
-def helper(y):
-    return y / 0 if False else {}["missing"]
-
-
-def detaches(x):
-    return float(x) * 2
-
-
-def _private(x):
-    return x
-
-
-class Net:
-    @staticmethod
-    def forward(x):
-        return x * 3.0
-
-
-THRESHOLD = 0.5
-"""
-
-
-@pytest.fixture
-def model(tmp_path):
-    path = tmp_path / "model.py"
-    path.write_text(MODEL)
-    return path
 
 
 def write(path, text):
