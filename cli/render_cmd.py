@@ -7,30 +7,21 @@ from pathlib import Path
 import click
 
 import graphviz_ad
-from graphviz_ad.dot import OPTIONS, RANKDIRS, check_options, option_from_text
+from graphviz_ad import frontend
+from graphviz_ad.dot import OPTIONS, RANKDIRS
 from graphviz_ad.style import THEMES
 
 from . import common
 
+
 def drawing_options(rankdir, precision, values, grads, formulas, labels, legend, theme, budget, extra):
     """The renderer's options from the command line's (only those given), checked before any work."""
-    options = {"rankdir": rankdir, "precision": precision, "values": values, "grads": grads,
-               "formulas": formulas, "labels": labels, "legend": legend, "theme": theme, "budget": budget}
-    options = {k: v for k, v in options.items() if v is not None}
-    for item in extra:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise common.UsageProblem(f"-O {item!r}: expected KEY=VALUE, e.g. -O vanishing=1e-4")
-        if key not in OPTIONS:
-            raise common.UsageProblem(f"-O {key}: unknown drawing option; the options are "
-                                      f"{', '.join(sorted(OPTIONS))}")
-        options[key] = option_from_text(value)
+    named = {"rankdir": rankdir, "precision": precision, "values": values, "grads": grads,
+             "formulas": formulas, "labels": labels, "legend": legend, "theme": theme, "budget": budget}
     try:
-        check_options(options)
+        return frontend.drawing_options({k: v for k, v in named.items() if v is not None}, extra)
     except graphviz_ad.GraphvizAdError as e:
-        raise common.UsageProblem(str(e)) from None
-    return options
+        raise common.UsageProblem(common.message(e)) from None
 
 
 def output_format(format, output):
@@ -40,20 +31,6 @@ def output_format(format, output):
         raise common.UsageProblem(f"-o {output} ends in .{suffix} but --format is {format}; "
                                   f"drop one or make them agree")
     return format or (suffix if suffix in graphviz_ad.FORMATS else "svg")
-
-
-def highlight_marks(G, names):
-    """``--highlight NAME`` -> the renderer's highlight: every node called NAME gets the mark 'highlight'."""
-    if not names:
-        return None
-    nodes = {}
-    for name in names:
-        found = [n for n, data in G.nodes(data=True) if data.get("name") == name]
-        if not found:
-            known = sorted({data["name"] for _, data in G.nodes(data=True)})
-            raise common.UsageProblem(f"--highlight {name}: no node has that name; names: {', '.join(known)}")
-        nodes.update({n: "highlight" for n in found})
-    return {"nodes": nodes, "edges": {}}
 
 
 @click.command(context_settings={"max_content_width": 100})
@@ -106,7 +83,7 @@ def render(target, expr, at, seed, wrt, output, force, format, rankdir, precisio
     loaded, inputs = common.load_inputs(target, expr, at, seed, quiet=quiet)
     path = common.output_path(output, f"{loaded.name}.{fmt}", force)
     G = common.trace_graph(loaded, inputs, wrt, quiet=quiet)
-    marks = highlight_marks(G, highlight)
+    marks = frontend.highlight_named(G, highlight)
     with common.Progress(f"drawing {G.number_of_nodes()} nodes", quiet=quiet), common.report_warnings():
         data = graphviz_ad.render(G, None, fmt, highlight=marks, **options)
     common.write_output(data, path, force=force)
