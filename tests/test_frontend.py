@@ -96,3 +96,12 @@ def test_user_text_with_braces_is_never_read_as_a_template_and_errors_pickle():
     assert str(again) == str(error) and again.worded({"at": ":at:"}) == ":at: x: cannot read '{at}{0}'"
     assert again.name == "x"
     assert ga.GraphvizAdError("plain").worded({"at": "--at"}) == "plain"
+
+
+def test_each_drawing_flag_of_render_is_a_drawing_option_under_its_own_name():
+    from graphviz_ad.dot import OPTIONS
+    from graphviz_ad_cli.render_cmd import DRAWING_FLAGS, render
+
+    params = {p.name for p in render.params}
+    assert set(DRAWING_FLAGS) <= params and set(DRAWING_FLAGS) <= set(OPTIONS)
+    assert {p.name for p in render.params if p.name in OPTIONS} == set(DRAWING_FLAGS)
