@@ -51,7 +51,8 @@ def import_graph():
 
 
 def cycles(G):
-    return sorted(" -> ".join([*c, c[0]]) for c in nx.simple_cycles(G))
+    """Each set of modules that import one another in a circle (a strongly connected component), sorted."""
+    return sorted(sorted(c) for c in nx.strongly_connected_components(G) if len(c) > 1)
 
 
 # The tracer and the op table import each other (the tracer dispatches to the ops, the ops build Traced
