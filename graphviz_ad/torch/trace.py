@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 import torch
 
-from ..errors import GradError, GraphvizAdError, GraphvizAdWarning, TraceError
+from ..errors import GradError, GraphvizAdError, GraphvizAdWarning, InputError, TraceError, worded_error
 from ..graph import Graph
 from ..primitives import is_atom
 from ..trace import map_tree
@@ -155,8 +155,10 @@ def _inputs(recorder, bound, modules, wrt):
         unknown = [n for n in chosen if n not in everything]
         if unknown:
             known = list(everything)
-            raise GraphvizAdError(f"wrt names {unknown} are not tensor arguments or parameters; they are "
-                                  f"{known[:20]}{' ...' if len(known) > 20 else ''}")
+            raise worded_error(InputError, "{wrt} {unknown}: not a tensor argument or parameter; they are {known}",
+                               {"unknown": ", ".join(unknown),
+                                "known": ", ".join(known[:20]) + (" ..." if len(known) > 20 else "")},
+                               name=unknown[0])
     for n, v in everything.items():
         recorder.named.setdefault(id(v), n)
     recorder.differentiate = {id(everything[n]) for n in chosen}
@@ -217,7 +219,11 @@ def _hooks(recorder, modules):
 
 @contextlib.contextmanager
 def _eager():
-    """torch.compile'd code runs eagerly while tracing, so every op is seen (and said so)."""
+    """torch.compile'd code runs eagerly while tracing, so every op is seen (and said so). Only when
+    dynamo is loaded: code that was compiled has loaded it, and loading it costs seconds."""
+    if "torch._dynamo" not in sys.modules:
+        yield
+        return
     try:
         stance = torch.compiler.set_stance("force_eager")
     except Exception:   # no dynamo on this platform: nothing can be compiled either
