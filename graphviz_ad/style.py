@@ -46,8 +46,13 @@ def norm(x):
         return x.norm
     if isinstance(x, (int, float)) or np.ndim(x) == 0:
         return abs(float(x))
+    a = np.asarray(x)
     with np.errstate(over="ignore", invalid="ignore"):
-        return float(np.linalg.norm(np.asarray(x, dtype=float).ravel()))
+        if a.dtype == np.float32:   # summed in float32 (no float64 copy); redone in float64 if it overflows
+            total = float(np.dot(a.ravel(), a.ravel()))
+            if math.isfinite(total):
+                return math.sqrt(total)
+        return float(np.linalg.norm(np.asarray(a, dtype=float).ravel()))
 
 
 def is_finite(x):
@@ -126,8 +131,10 @@ def summary(x, precision=3):
         return _summary_text(x, precision)
     if np.ndim(x) == 0:
         return fmt(x, precision)
-    a = np.asarray(x, dtype=float)
-    finite = a[np.isfinite(a)]
+    a = np.asarray(x)
+    a = a if a.dtype in (np.float32, np.float64) else a.astype(float)
+    ok = np.isfinite(a)
+    finite = a if ok.all() else a[ok]
     text = f"{shape_text(a.shape)} |{fmt(norm(a), precision)}|"
     if finite.size:
         text += f" {fmt(finite.min(), precision)}..{fmt(finite.max(), precision)}"
