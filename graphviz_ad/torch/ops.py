@@ -10,6 +10,7 @@ Method and operator spellings map to one row: `x.add_(y)`, `x += y`, `x.__radd__
 are all "add" (reflected operators swap their operands back, in-place ones are recorded as a new value).
 """
 
+import functools
 from dataclasses import dataclass
 
 from ..primitives import PRIMITIVES, fill
@@ -120,6 +121,7 @@ class Spelling:
     inplace: bool = False
 
 
+@functools.lru_cache(maxsize=None)
 def spelling(name):
     """The Spelling of a torch callable called `name` (`add`, `__radd__`, `relu_`, `linear`, ...)."""
     swap = inplace = False

@@ -9,6 +9,7 @@ asked once with a gradient of ones at leaves broadcast to the result's shape, wh
 """
 
 import contextlib
+import gc
 import inspect
 import linecache
 import os
@@ -65,9 +66,15 @@ def trace(fn, *args, wrt=None, seed=None, **kwargs):
     else:
         output = held[0]
     seed_tensor, seed_rule = _seed(out, seed)
-    grads, flows, factors, gains = _backward(recorder, output, seed_tensor)
-    unused = [recorder.tape.names[i] for i in leaves if recorder.tape.entries[i][5] and grads[i] is None]
-    G = _build(recorder, grads, flows, factors, gains, output, leaves)
+    collecting = gc.isenabled()
+    gc.disable()   # the reverse pass and the graph make many small objects and no cycles
+    try:
+        grads, flows, factors, gains = _backward(recorder, output, seed_tensor)
+        unused = [recorder.tape.names[i] for i in leaves if recorder.tape.entries[i][5] and grads[i] is None]
+        G = _build(recorder, grads, flows, factors, gains, output, leaves)
+    finally:
+        if collecting:
+            gc.enable()
     code = getattr(getattr(fn, "forward", fn), "__code__", None)
     for node in G.graph["inputs"]:
         d = G.nodes[node]
@@ -268,14 +275,15 @@ def _backward(recorder, output, seed):
     entries = recorder.tape.entries
     grads = [None] * len(entries)
     grads[output] = seed
-    kept = [None] * len(entries)   # the gradients as the graph keeps them, each stored once it is final
+    # The gradients as the graph keeps them, each stored once it is final. A gradient with one term is that
+    # term: the node's `grad` and its edge's `grad_flow` are then one read-only array, not two copies.
+    kept = [None] * len(entries)
     flows, factors, gains = {}, {}, {}
-    flow_ids = set()
     for node in range(output, -1, -1):
         call = recorder.calls.get(node)
         if call is None or not entries[node][5]:
             if grads[node] is not None and call is None:   # a leaf: nothing more will arrive
-                kept[node] = store(grads[node], copy=id(grads[node]) in flow_ids)
+                kept[node] = store(grads[node], copy=False)
                 grads[node] = True
             continue
         local = call.locals[call.outputs.index(node)]
@@ -322,9 +330,8 @@ def _backward(recorder, output, seed):
                 flow = answer
                 gains[(p, node)] = norm(flow) / g_norm
             flows[(p, node)] = store(flow, copy=False)
-            flow_ids.add(id(flow))
             grads[p] = flow if grads[p] is None else grads[p] + flow
-        kept[node] = store(g, copy=id(g) in flow_ids)
+        kept[node] = store(g, copy=False)
         grads[node] = True   # stored: the tensor can go
     return kept, flows, factors, gains
 

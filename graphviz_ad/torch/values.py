@@ -31,7 +31,10 @@ def store(t, copy=True):
         t = t.to(as_type)
         copy = False
     a = t.cpu().numpy()
-    return a.copy() if copy else a
+    if copy:
+        return a.copy()
+    a.flags.writeable = False   # shares the tensor's memory (and may be shared by a grad and a flow)
+    return a
 
 
 def summarize(t):
