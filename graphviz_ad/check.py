@@ -13,15 +13,15 @@ import numpy as np
 
 from .diagnose import Finding, Report, short_number, table_lines, to_plain
 from .errors import GraphvizAdError
-from .primitives import PRIMITIVES
-from .primitives import primitive as _declare
+from .primitive import PRIMITIVES
+from .primitive import primitive as _declare
 from .trace import float_leaves, map_tree, trace
 
 
 def primitive(name, **rules):
     """Declare your own op and its derivative, as the built-in ops are declared; `check` then tests it.
 
-    Takes the arguments of `graphviz_ad.primitives.primitive` (`deriv=` for elementwise ops, `vjp=` or
+    Takes the arguments of `graphviz_ad.primitive.primitive` (`deriv=` for elementwise ops, `vjp=` or
     `vjp_argnum=` for others, `formula=`, `display=`, ...). The op is marked `user=True`. Declaring a
     name again replaces your earlier declaration (re-running a notebook cell); a built-in name is refused.
 

@@ -18,7 +18,7 @@ import numpy as np
 from .autodiff import backward, vjp_of_ones
 from .errors import GradError, GraphvizAdError, GraphvizAdWarning
 from .graph import Graph
-from .primitives import expression, is_atom
+from .naming import expression, is_atom
 from .tracer import Tape, Traced
 
 _NAME_LIMIT = 20   # longer expressions elide their operands, or are named by their op

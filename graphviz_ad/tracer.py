@@ -330,4 +330,4 @@ def _plain_index(index):
     return untraced(index)
 
 
-from . import primitives as ops  # noqa: E402  (primitives imports Traced from here)
+from . import ops  # noqa: E402  (the op table imports Traced from here)
