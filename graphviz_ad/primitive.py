@@ -81,10 +81,21 @@ class Primitive:
             return self.vjp_argnum(argnum, g, ans, *args, **kwargs)
         return self.vjps[argnum](g, ans, *args, **kwargs)
 
-    def local_factor(self, argnum, ans, args, kwargs):
-        """d result / d operand: elementwise derivative (result's shape), a float for scalars, else None."""
+    def vjp_and_deriv(self, argnum, g, ans, args, kwargs):
+        """`(vjp, d)`: the VJP and, for an elementwise op whose derivative is not a constant, the
+        derivative it was made from (else None), so trace() colours the edge without computing it again."""
+        if self.derivs is None or self.constants[argnum] is not None:
+            return self.vjp(argnum, g, ans, args, kwargs), None
+        d = self.derivs[argnum](ans, *args, **kwargs)
+        return unbroadcast(g * d, args[argnum]), d
+
+    def local_factor(self, argnum, ans, args, kwargs, deriv=None):
+        """d result / d operand: elementwise derivative (result's shape), a float for scalars, else None.
+
+        `deriv` is the elementwise derivative when the reverse pass computed it already.
+        """
         if self.derivs is not None:
-            d = self.derivs[argnum](ans, *args, **kwargs)
+            d = self.derivs[argnum](ans, *args, **kwargs) if deriv is None else deriv
             return np.broadcast_to(d, np.shape(ans)).copy() if np.ndim(ans) else float(d)
         if np.ndim(ans) == 0 and np.ndim(args[argnum]) == 0:   # both scalars: the one number
             return float(np.ravel(self.vjp(argnum, np.ones_like(ans, dtype=float), ans, args, kwargs))[0])
