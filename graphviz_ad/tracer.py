@@ -42,6 +42,7 @@ def source_line(frame):
 
 
 _NO_KWARGS = {}   # shared by every entry without keyword arguments: never mutated
+_bare = object.__new__
 
 
 class Entry:
@@ -203,7 +204,7 @@ class Traced:
     # numpy's protocols: every numpy call on a Traced arrives here.
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method == "__call__" and not kwargs:
-            prim = ops.UFUNCS.get(ufunc)
+            prim = _UFUNCS.get(ufunc)
             if prim is not None:
                 if len(inputs) == 1:   # np.sin(x): the commonest call, recorded in the fewest steps
                     tape = self.tape
@@ -213,11 +214,21 @@ class Traced:
                         return tape.record(prim, inputs, kwargs)   # re-raises, saying where
                     entries = tape.entries
                     node = len(entries)
-                    entries.append(Entry(prim, value, (self.value,), _NO_KWARGS, (self.node,),
-                                         entries[self.node].requires_grad))
+                    entry = _bare(Entry)   # Entry(...) without the Python call of its __init__
+                    entry.prim = prim
+                    entry.value = value
+                    entry.args = (self.value,)
+                    entry.kwargs = _NO_KWARGS
+                    entry.parents = (self.node,)
+                    entry.requires_grad = entries[self.node].requires_grad
+                    entries.append(entry)
                     if tape.record_source:
                         tape.sites.append(tape._site())
-                    return Traced(value, node, tape)
+                    out = _bare(Traced)   # Traced(value, node, tape), likewise
+                    out.value = value
+                    out.node = node
+                    out.tape = tape
+                    return out
                 return self.tape.record(prim, inputs, kwargs)
         return ops.call_ufunc(ufunc, method, inputs, kwargs)
 
@@ -350,3 +361,4 @@ def _plain_index(index):
 
 
 from . import ops  # noqa: E402  (the op table imports Traced from here)
+from .primitive import UFUNCS as _UFUNCS  # noqa: E402  (read on every ufunc call)
