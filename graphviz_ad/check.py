@@ -13,8 +13,8 @@ import numpy as np
 
 from .diagnose import Finding, Report, short_number, table_lines, to_plain
 from .errors import GraphvizAdError
-from .primitive import PRIMITIVES
-from .primitive import primitive as _declare
+from .ops.core import PRIMITIVES
+from .ops.core import primitive as _declare
 from .arguments import bind, float_leaves, map_tree
 from .trace import trace
 
@@ -22,7 +22,7 @@ from .trace import trace
 def primitive(name, **rules):
     """Declare your own op and its derivative, as the built-in ops are declared; `check` then tests it.
 
-    Takes the arguments of `graphviz_ad.primitive.primitive` (`deriv=` for elementwise ops, `vjp=` or
+    Takes the arguments of `graphviz_ad.ops.core.primitive` (`deriv=` for elementwise ops, `vjp=` or
     `vjp_argnum=` for others, `formula=`, `display=`, ...). The op is marked `user=True`. Declaring a
     name again replaces your earlier declaration (re-running a notebook cell); a built-in name is refused.
 

@@ -361,4 +361,4 @@ def _plain_index(index):
 
 
 from . import ops  # noqa: E402  (the op table imports Traced from here)
-from .primitive import UFUNCS as _UFUNCS  # noqa: E402  (read on every ufunc call)
+from .ops.core import UFUNCS as _UFUNCS  # noqa: E402  (read on every ufunc call)

@@ -3,7 +3,7 @@
 
 import numpy as np
 
-from ..primitive import available, implements, no_out
+from .core import available, implements, no_out
 from .elementwise import astype, multiply
 from .reductions import cumsum, sum_
 from .products import _np_tensordot, matmul, outer

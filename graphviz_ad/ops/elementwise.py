@@ -7,8 +7,8 @@ the colour of an edge and the gradient it carries come from one rule.
 import numpy as np
 
 from ..naming import number_text
-from ..primitive import PRIMITIVES, UFUNCS, available, elementwise, implements, no_out, primitive
 from ..tracer import Traced, untraced
+from .core import PRIMITIVES, UFUNCS, available, elementwise, implements, no_out, primitive
 
 # ---------------------------------------------------------------------------------------------------
 # Elementwise, one argument.                     derivative d ans / d x                 formula

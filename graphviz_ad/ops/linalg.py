@@ -7,8 +7,8 @@ import functools
 import numpy as np
 
 from ..errors import TraceError
-from ..primitive import available, implements, primitive, reduced_axes, unbroadcast
 from ..tracer import untraced, where
+from .core import available, implements, primitive, reduced_axes, unbroadcast
 from .elementwise import absolute, divide, multiply, power, sqrt, square, subtract, where_
 from .reductions import max_, min_, sum_
 from .products import _np_dot, matmul

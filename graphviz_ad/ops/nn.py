@@ -4,8 +4,8 @@ mse (also usable on plain numpy values).
 
 import numpy as np
 
-from ..primitive import expand_reduced, primitive
 from ..tracer import untraced
+from .core import expand_reduced, primitive
 from .elementwise import square
 from .reductions import mean, sum_
 

@@ -7,8 +7,8 @@ tests) run on plain values, everything else on the rows of this package or a cle
 import numpy as np
 
 from ..errors import TraceError
-from ..primitive import FUNCTIONS, UFUNCS, no_out
 from ..tracer import Traced, untraced, where
+from .core import FUNCTIONS, UFUNCS, no_out
 from .reductions import cumsum
 
 # ---------------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ linalg.py).
 
 import numpy as np
 
-from ..primitive import implements, no_out, primitive, unbroadcast
+from .core import implements, no_out, primitive, unbroadcast
 from .elementwise import multiply
 
 # ---------------------------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
-"""Real-valued inputs: numpy's complex parts (real, imag, conj, angle...) are identities or constants.
+"""Real-valued inputs: numpy's complex parts (real, conj) are identities or constants; copy, full_like,
+nan_to_num and linspace of traced values.
 """
 
 import numpy as np
 
-from ..primitive import elementwise, implements, primitive
 from ..tracer import Traced, untraced
+from .core import elementwise, implements, primitive
 from .elementwise import add, divide, multiply, subtract
 from .selections import broadcast_to
 from .statistics import _unsupported

@@ -3,8 +3,8 @@
 
 import numpy as np
 
-from ..primitive import available, implements, reduced_axes
 from ..tracer import untraced
+from .core import available, implements, reduced_axes
 from .elementwise import add, divide, multiply, power, sqrt, subtract, where_
 from .reductions import mean, sum_
 from .products import matmul

@@ -4,7 +4,7 @@ spellings of them.
 
 import numpy as np
 
-from ..primitive import expand_reduced, implements, no_out, primitive, reduced_axes, reduced_count
+from .core import expand_reduced, implements, no_out, primitive, reduced_axes, reduced_count
 
 # ---------------------------------------------------------------------------------------------------
 # Reductions.

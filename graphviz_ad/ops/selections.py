@@ -5,8 +5,8 @@ pad... The gradient is moved back by the same indexing.
 import numpy as np
 
 from ..errors import TraceError
-from ..primitive import implements, no_out, primitive, reduced_axes, unbroadcast
 from ..tracer import Traced, untraced, where
+from .core import implements, no_out, primitive, reduced_axes, unbroadcast
 from .elementwise import multiply, subtract, where_
 from .shapes import _np_concatenate, _split, concatenate, diagonal, getitem, moveaxis, reshape, stack, transpose
 

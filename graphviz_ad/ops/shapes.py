@@ -6,8 +6,8 @@ The gradient is the same numbers moved back.
 import numpy as np
 
 from ..errors import TraceError
-from ..primitive import FUNCTIONS, implements, no_out, primitive
 from ..tracer import untraced, where
+from .core import FUNCTIONS, implements, no_out, primitive
 from .reductions import sum_
 
 # ---------------------------------------------------------------------------------------------------

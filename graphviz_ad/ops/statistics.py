@@ -5,8 +5,8 @@ quantiles, median.
 import numpy as np
 
 from ..errors import TraceError
-from ..primitive import implements, no_out, reduced_count
 from ..tracer import untraced, where
+from .core import implements, no_out, reduced_count
 from .elementwise import add, divide, multiply, sqrt, square, subtract, where_
 from .reductions import _reduced, cumprod, cumsum, max_, mean, min_, prod, sum_
 from .shapes import getitem, moveaxis, reshape

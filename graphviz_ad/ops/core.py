@@ -7,7 +7,7 @@ operands are variadic). Templates use `{x}`, `{y}`, `{z}` for operands 0, 1, 2 a
 Arguments after a fixed-arity op's operands (axis, index, shape, ...) are static: they are recorded as
 keywords, the node's `params`.
 
-The rows themselves live in the `ops` package, one file per family. Most of numpy is reached through
+The rows themselves live in the other files of this package, one per family. Most of numpy is reached through
 adapters (`implements`): numpy's signature mapped onto those rows, or a composite of them (norm, sort,
 tile, kron, quantile...), so their gradients need no rules of their own.
 """
@@ -17,8 +17,8 @@ import inspect
 
 import numpy as np
 
-from .errors import TraceError
-from .naming import fill
+from ..errors import TraceError
+from ..naming import fill
 
 PRIMITIVES = {}   # name -> Primitive
 UFUNCS = {}       # numpy ufunc -> Primitive
@@ -258,4 +258,4 @@ def reduced_count(x, axis):
     return int(np.prod([shape[a] for a in reduced_axes(axis, len(shape))]))
 
 
-from .tracer import Traced, where  # noqa: E402  (the tracer imports the ops, which import this module)
+from ..tracer import Traced, where  # noqa: E402  (the tracer imports the ops, which import this module)
