@@ -1,48 +1,33 @@
-"""Node names for torch graphs: the numpy tracer's rules, plus what only torch code has.
+"""Node names for torch graphs: the numpy tracer's rules (graphviz_ad.naming), plus what only torch
+code has.
 
-In order: a tuple assignment names each output of a call (`out, (h, c) = self.lstm(x)`); an assignment
-names a value as for numpy (`h = self.fc(x)`); a module's result is called by the module's name
-(`encoder.0`); a value changed in place keeps its variable's name (`h.relu_()` is still `h`); the
-outputs of a call returning several are `split[0]`, `split[1]`; everything else is a short expression,
-built from these names (`fc^2`).
+An assignment names a value as for numpy (`h = self.fc(x)`); a tuple assignment names each output of a
+call (`out, (h, c) = self.lstm(x)`); a module's result is called by the module's name (`encoder.0`); a
+value changed in place keeps its variable's name (`h.relu_()` is still `h`); the outputs of a call
+returning several are `split[0]`, `split[1]`; everything else is a short expression built from these
+names (`fc^2`).
 """
 
 import ast
 import linecache
 
-from ..trace import _assigned_names, _names
+from ..naming import node_names
 
 
 def names(recorder):
     """One name per tape entry."""
     tape = recorder.tape
-    assigned = _assigned_names(tape)
-    first = _names(tape)   # the numpy rules alone: what the in-place and multi-output names build on
-    # Assigned nodes stay ops in the second pass, so its assignment runs are the first pass's.
-    given = _unpacked(recorder)
-    for node in range(len(tape.entries)):
-        if tape.entries[node][0] is None or node in assigned or node in given:
-            continue
-        if node in recorder.module_outputs:
-            given[node] = recorder.module_outputs[node]
-        elif node in recorder.inplace_of:
-            before = recorder.inplace_of[node]
-            given[node] = given.get(before, assigned.get(before, first[before]))
-        elif node in recorder.output_position:
-            position, _ = recorder.output_position[node]
-            given[node] = f"{tape.entries[node][0].display}[{position}]"
-    if not given:
-        return first
-    return _names(_Named(tape, given))
-
-
-class _Named:
-    """The tape as `_names` reads it, with the nodes named already shown as named leaves."""
-
-    def __init__(self, tape, given):
-        self.entries = [(None, *e[1:]) if i in given else e for i, e in enumerate(tape.entries)]
-        self.names = {**tape.names, **given}
-        self.sites = tape.sites
+    given = dict(recorder.module_outputs)
+    given.update(_unpacked(recorder))
+    for node, (position, _) in recorder.output_position.items():
+        given.setdefault(node, f"{tape.entries[node].prim.display}[{position}]")
+    if not recorder.inplace_of:
+        return node_names(tape, given)
+    first = node_names(tape, given)   # what the in-place versions take their variable's name from
+    for node in sorted(recorder.inplace_of):
+        if node not in given:
+            given[node] = given.get(recorder.inplace_of[node], first[recorder.inplace_of[node]])
+    return node_names(tape, given)
 
 
 def _unpacked(recorder):

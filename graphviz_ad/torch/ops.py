@@ -13,7 +13,8 @@ are all "add" (reflected operators swap their operands back, in-place ones are r
 import functools
 from dataclasses import dataclass
 
-from ..primitives import PRIMITIVES, fill
+from ..naming import fill
+from ..ops import PRIMITIVES
 
 
 @dataclass(frozen=True)

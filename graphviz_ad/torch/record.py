@@ -14,12 +14,11 @@ import linecache
 import os
 import warnings
 
-import numpy as np
 import torch
 from torch.overrides import TorchFunctionMode
 
 from ..errors import GraphvizAdWarning, TraceError
-from ..tracer import Tape, skip_frames_from, source_line, user_frame, where
+from ..tracer import Entry, Tape, skip_frames_from, source_line, user_frame, where
 from .ops import spelling
 
 skip_frames_from(os.path.dirname(torch.__file__))
@@ -95,7 +94,7 @@ class Recorder(TorchFunctionMode):
         tape = self.tape
         node = len(tape.entries)
         value = self.store(tensor)
-        tape.entries.append((None, value, (), {}, (), requires))
+        tape.entries.append(Entry(None, value, (), {}, (), requires))
         tape.names[node] = name
         tape.sites.append(tape._site() if tape.root_frame is not None else ("", 0, (), ()))
         self._hold(node, tensor)
@@ -138,7 +137,7 @@ class Recorder(TorchFunctionMode):
             node, _, version = held
             if tensor._version == version:
                 return node
-            if self.tape.entries[node][5]:
+            if self.tape.entries[node].requires_grad:
                 frame = user_frame(3)
                 raise TraceError(
                     f"{self.tape.names.get(node) or 'a value'} was changed in place behind the tracer's back "
@@ -214,7 +213,7 @@ class Recorder(TorchFunctionMode):
         """An op's result; its value is read at the end (see `value`) unless changed in place first."""
         tape = self.tape
         node = len(tape.entries)
-        tape.entries.append((op, LATER, args, kwargs, parents, requires))
+        tape.entries.append(Entry(op, LATER, args, kwargs, parents, requires))
         tape.sites.append(tape._site())
         self._hold(node, tensor)
         return node
@@ -222,15 +221,14 @@ class Recorder(TorchFunctionMode):
     def value(self, node):
         """The node's value for the graph: kept at record time for leaves and for results changed in place
         afterwards (`keep`), else read now without a copy (the result is the recorder's own tensor)."""
-        value = self.tape.entries[node][1]
+        value = self.tape.entries[node].value
         return self.store(self.node_tensor[node], copy=False) if value is LATER else value
 
     def keep(self, tensor):
         """`tensor` is about to change in place: copy the value of the node it holds first."""
         held = self.tensor_node.get(id(tensor))
-        if held is not None and held[1] is tensor and self.tape.entries[held[0]][1] is LATER:
-            entry = self.tape.entries[held[0]]
-            self.tape.entries[held[0]] = (entry[0], self.store(tensor), *entry[2:])
+        if held is not None and held[1] is tensor and self.tape.entries[held[0]].value is LATER:
+            self.tape.entries[held[0]].value = self.store(tensor)
 
     # ------------------------------------------------------------------------------------------------
     # The mode.
@@ -272,7 +270,7 @@ class Recorder(TorchFunctionMode):
         for i, key in enumerate(kw_tensors):
             operands[base + i] = self.node_of(kwargs[key])
         entries = self.tape.entries
-        requires = grad_on and any(entries[n][5] for n in operands.values())
+        requires = grad_on and any(entries[n].requires_grad for n in operands.values())
         if not requires:
             return self._record_constant(func, name, sp, flat, args, kwargs, operands, kw_tensors, grad_on)
 
@@ -283,7 +281,7 @@ class Recorder(TorchFunctionMode):
             else:
                 parents.append(n)
                 argnums.append([k])
-        leaves = [self.node_tensor[n].detach().requires_grad_(True) if entries[n][5] else None for n in parents]
+        leaves = [self.node_tensor[n].detach().requires_grad_(True) if entries[n].requires_grad else None for n in parents]
         elementwise = sp.elementwise or all(self.node_tensor[n].dim() == 0 for n in parents)
         expanded = None
         run_with = {}
@@ -356,7 +354,7 @@ class Recorder(TorchFunctionMode):
 
     def _record_constant(self, func, name, sp, flat, args, kwargs, operands, kw_tensors, grad_on):
         """A call with no operand to differentiate: its result is a constant value of the graph."""
-        differentiable = [n for n in operands.values() if self.tape.entries[n][5]]
+        differentiable = [n for n in operands.values() if self.tape.entries[n].requires_grad]
         if sp.inplace and isinstance(flat[0], torch.Tensor):
             self.keep(flat[0])
         result = func(*args, **kwargs)

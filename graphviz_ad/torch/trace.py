@@ -16,13 +16,12 @@ import os
 import sys
 import warnings
 
-import numpy as np
 import torch
 
-from ..errors import GradError, GraphvizAdError, GraphvizAdWarning, InputError, TraceError, worded_error
+from ..errors import GradError, GraphvizAdWarning, InputError, TraceError, worded_error
 from ..graph import Graph
-from ..primitives import is_atom
-from ..trace import map_tree
+from ..arguments import bind, map_tree
+from ..naming import edge_formula
 from . import naming
 from .record import Recorder, is_float
 from .values import dtype_name, norm, store
@@ -50,12 +49,13 @@ def trace(fn, *args, wrt=None, seed=None, **kwargs):
     """
     name = _fun_name(fn)
     recorder = Recorder(store, name)
-    bound = _bind(fn, args, kwargs)
+    # the arguments by name (a module by its forward's parameters); the call itself uses them as given
+    arguments = bind(fn.forward if isinstance(fn, torch.nn.Module) else fn, args, kwargs).arguments
     modules = _modules_of(fn)
-    differentiate, wrt_names = _inputs(recorder, bound, modules, wrt)
-    leaves = _leaves(recorder, bound, modules, differentiate)
+    differentiate, wrt_names = _inputs(recorder, arguments, modules, wrt)
+    leaves = _leaves(recorder, arguments, modules, differentiate)
     with _restoring(modules), _hooks(recorder, modules):
-        out = _run(recorder, fn, bound)
+        out = _run(recorder, fn, args, kwargs)
     if not isinstance(out, torch.Tensor):
         raise GradError(f"{name} returned a {type(out).__name__}; return one tensor (the loss) to differentiate")
     held = recorder.tensor_node.get(id(out))
@@ -70,7 +70,7 @@ def trace(fn, *args, wrt=None, seed=None, **kwargs):
     gc.disable()   # the reverse pass and the graph make many small objects and no cycles
     try:
         grads, flows, factors, gains = _backward(recorder, output, seed_tensor)
-        unused = [recorder.tape.names[i] for i in leaves if recorder.tape.entries[i][5] and grads[i] is None]
+        unused = [recorder.tape.names[i] for i in leaves if recorder.tape.entries[i].requires_grad and grads[i] is None]
         G = _build(recorder, grads, flows, factors, gains, output, leaves)
     finally:
         if collecting:
@@ -97,18 +97,6 @@ def _fun_name(fn):
     if isinstance(fn, torch.nn.Module):
         return type(fn).__name__
     return getattr(fn, "__name__", type(fn).__name__)
-
-
-def _bind(fn, args, kwargs):
-    target = fn.forward if isinstance(fn, torch.nn.Module) else fn
-    try:
-        bound = inspect.signature(target).bind(*args, **kwargs)
-    except (TypeError, ValueError) as e:
-        if isinstance(e, TypeError):
-            raise GraphvizAdError(f"{_fun_name(fn)}: {e}") from None
-        return {f"arg{i}": a for i, a in enumerate(args)} | kwargs, args, kwargs
-    bound.apply_defaults()
-    return dict(bound.arguments), args, kwargs
 
 
 def _modules_of(fn):
@@ -139,9 +127,8 @@ def _names_used(code):
     return out
 
 
-def _inputs(recorder, bound, modules, wrt):
+def _inputs(recorder, arguments, modules, wrt):
     """Name every parameter and argument tensor; the ids of those to differentiate, and their names."""
-    arguments = bound[0]
     candidates = {}
     for arg_name, value in arguments.items():
         map_tree(value, arg_name, lambda n, v: candidates.__setitem__(n, v) if is_float(v) else None)
@@ -172,9 +159,8 @@ def _inputs(recorder, bound, modules, wrt):
     return recorder.differentiate, [n for n in everything if n in set(chosen)]
 
 
-def _leaves(recorder, bound, modules, differentiate):
+def _leaves(recorder, arguments, modules, differentiate):
     """Leaf nodes for the argument tensors, then the parameters, in order (contract: inputs first)."""
-    arguments = bound[0]
     leaves = []
     seen = set()
     items = []
@@ -240,8 +226,7 @@ def _eager():
         yield
 
 
-def _run(recorder, fn, bound):
-    _, args, kwargs = bound
+def _run(recorder, fn, args, kwargs):
     recorder.tape.root_frame = sys._getframe()
     if getattr(fn, "_torchdynamo_orig_callable", None) is not None or type(fn).__name__ == "OptimizedModule":
         warnings.warn(f"{_fun_name(fn)} is torch.compile'd: it is traced as eager code (same values and "
@@ -281,7 +266,7 @@ def _backward(recorder, output, seed):
     flows, factors, gains = {}, {}, {}
     for node in range(output, -1, -1):
         call = recorder.calls.get(node)
-        if call is None or not entries[node][5]:
+        if call is None or not entries[node].requires_grad:
             if grads[node] is not None and call is None:   # a leaf: nothing more will arrive
                 kept[node] = store(grads[node], copy=False)
                 grads[node] = True
@@ -303,7 +288,7 @@ def _backward(recorder, output, seed):
             answers = torch.autograd.grad(local, at, asked, retain_graph=keep, allow_unused=True)
         except RuntimeError as e:
             site = recorder.tape.sites[node]
-            raise TraceError(f"{entries[node][0].name} at {os.path.basename(site[0])}:{site[1]}: torch cannot "
+            raise TraceError(f"{entries[node].prim.name} at {os.path.basename(site[0])}:{site[1]}: torch cannot "
                              f"differentiate it ({str(e).splitlines()[0]}), so no gradient reaches its operands "
                              "and none is drawn; give the op an autograd formula (torch.library.register_autograd "
                              "or an autograd.Function) or compute it outside the traced function") from None
@@ -348,7 +333,7 @@ def _build(recorder, grads, flows, factors, gains, output, leaves):
         keep[i] = True
     for node in range(output, -1, -1):
         if keep[node]:
-            for p in entries[node][4]:
+            for p in entries[node].parents:
                 if p is not None:
                     keep[p] = True
     order = list(leaves) + [i for i in range(len(entries)) if keep[i] and i not in set(leaves)]
@@ -358,7 +343,8 @@ def _build(recorder, grads, flows, factors, gains, output, leaves):
     names = naming.names(recorder)
     nodes, edges = [], []
     for i in order:
-        op, _, args, kwargs, parents, requires = entries[i]
+        entry = entries[i]
+        op, args, kwargs, parents, requires = entry.prim, entry.args, entry.kwargs, entry.parents, entry.requires_grad
         value = recorder.value(i)
         tensor = recorder.node_tensor[i]
         g = grads[i]
@@ -406,21 +392,18 @@ def _params(op, args, kwargs, parents):
 
 def _edge(recorder, names, flows, factors, gains, parent, node, argnums):
     entries = recorder.tape.entries
-    op, _, args, kwargs, parents, _ = entries[node]
+    entry = entries[node]
+    op, args, parents = entry.prim, entry.args, entry.parents
     slot_names = {slot: names[parents[k]] if k < len(parents) and parents[k] is not None else "?"
                   for k, slot in zip(range(len(parents)), "xyz")}
     slot_names["ans"] = names[node]
     values = args
     if any(callable(rule) for rule in getattr(op, "formulas", None) or ()):   # a numpy rule reading values
         values = [recorder.value(p) if p is not None else a for p, a in zip(parents, list(args) + [None] * len(parents))]
-    terms = [_formula(op, k, slot_names, values) for k in argnums]
-    if len(terms) > 1 and len(set(terms)) == 1:
-        formula = f"{len(terms)}*{terms[0]}" if is_atom(terms[0]) else f"{len(terms)}*({terms[0]})"
-    else:
-        formula = " + ".join(terms)
+    formula = edge_formula([_formula(op, k, slot_names, values) for k in argnums])
     data = {"argnum": argnums[0] if len(argnums) == 1 else tuple(argnums), "formula": formula,
             "local_factor": None, "gain": None, "grad_flow": None}
-    if not entries[parent][5]:
+    if not entries[parent].requires_grad:
         return data
     key = (parent, node)
     flow = flows.get(key)
