@@ -10,9 +10,13 @@ compares with torchviz, torchview and torchlens, as ratios measured in the same 
    work, not how a busy machine shares its cores.
 2. Time from the model to an SVG file (real `dot`) for graphviz-ad and for each of torchviz,
    torchview and torchlens that is installed, with what each picture shows.
+3. Memory: a ResNet-sized convolution stack (batch 8 at 112x112, 64 channels), whose activations are
+   kept as summaries above `graphviz_ad.torch.values.SUMMARY_ABOVE` elements: the bytes the graph holds
+   against the bytes of every value, gradient and flow kept whole.
 """
 
 import argparse
+import math
 import os
 import tempfile
 import warnings
@@ -120,6 +124,42 @@ def time_to_svg(case, repeat, workdir):
             print(f"    {tool:<12} {t * 1e3:8.1f} ms  {t / baseline:5.2f}x graphviz-ad")
 
 
+def conv_stack(batch, size, channels, blocks):
+    torch.manual_seed(0)
+    layers = [nn.Conv2d(3, channels, 3, padding=1)]
+    for _ in range(blocks):
+        layers += [nn.BatchNorm2d(channels), nn.ReLU(), nn.Conv2d(channels, channels, 3, padding=1)]
+    model = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, 10))
+    x, labels = torch.randn(batch, 3, size, size), torch.randint(0, 10, (batch,))
+    return model, x, labels
+
+
+def held_bytes(G):
+    """Bytes of the arrays the graph holds, and what they would be with every array kept whole."""
+    from graphviz_ad.summary import Summary
+    held = whole = 0
+    items = [d for _, d in G.nodes(data=True)] + [d for _, _, d in G.edges(data=True)]
+    for d in items:
+        for key in ("value", "grad", "grad_flow", "local_factor"):
+            x = d.get(key)
+            if isinstance(x, Summary):
+                whole += 4 * math.prod(x.shape)
+            elif hasattr(x, "nbytes"):
+                held += x.nbytes
+                whole += x.nbytes
+    return held, whole
+
+
+def memory(quick):
+    model, x, labels = conv_stack(2 if quick else 8, 56 if quick else 112, 64, 2 if quick else 4)
+    G = trace(lambda: F.cross_entropy(model(x), labels))
+    held, whole = held_bytes(G)
+    from graphviz_ad.torch import values
+    print(f"  {len(model)} layers, batch {x.shape[0]} at {x.shape[2]}x{x.shape[3]}: the graph holds "
+          f"{held / 2**20:.1f} MB; kept whole it would be {whole / 2**20:.1f} MB "
+          f"({whole / max(held, 1):.1f}x; summaries above {values.SUMMARY_ABOVE:,} elements)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller models, fewer repeats")
@@ -139,6 +179,8 @@ def main():
     print(f"    {'tool':<12} {'values':<34} {'gradients':<28} factors")
     for tool, (_, values, grads, factors) in TOOLS.items():
         print(f"    {tool:<12} {values:<34} {grads:<28} {factors}")
+    print("3. memory of a large model's graph")
+    memory(args.quick)
     print("worst trace ratio: " + f"{max(ratios):.2f}x")
 
 

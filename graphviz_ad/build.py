@@ -21,15 +21,7 @@ def build_graph(tape, backward_pass, output, leaves):
     """The contract's graph of `tape`; `backward_pass` is autodiff.backward's (grads, flows, derivs)."""
     grads, flows, derivs = backward_pass
     entries = tape.entries
-    keep = [False] * len(entries)
-    keep[output] = True
-    for i in leaves:
-        keep[i] = True
-    for node in range(output, -1, -1):
-        if keep[node]:
-            for p in entries[node].parents:
-                if p is not None:
-                    keep[p] = True
+    keep = kept_nodes(entries, output, leaves)
     new_id = {}
     for i, k in enumerate(keep):
         if k:
@@ -71,6 +63,21 @@ def build_graph(tape, backward_pass, output, leaves):
     G.graph["inputs"] = [new_id[i] for i in leaves if i in new_id]
     G.graph["output"] = new_id[output]
     return G
+
+
+def kept_nodes(entries, output, leaves):
+    """Per tape entry, whether the graph keeps it: the output, the arguments, and what the output was
+    computed from (one sweep back in trace order)."""
+    keep = [False] * len(entries)
+    keep[output] = True
+    for i in leaves:
+        keep[i] = True
+    for node in range(output, -1, -1):
+        if keep[node]:
+            for p in entries[node].parents:
+                if p is not None:
+                    keep[p] = True
+    return keep
 
 
 def _params(args, kwargs, parents):

@@ -21,6 +21,7 @@ import torch
 from ..errors import GradError, GraphvizAdWarning, InputError, TraceError, worded_error
 from ..graph import Graph
 from ..arguments import bind, map_tree
+from ..build import kept_nodes
 from ..naming import edge_formula
 from . import naming
 from .record import Recorder, is_float
@@ -327,15 +328,7 @@ def _backward(recorder, output, seed):
 def _build(recorder, grads, flows, factors, gains, output, leaves):
     tape = recorder.tape
     entries = tape.entries
-    keep = [False] * len(entries)
-    keep[output] = True
-    for i in leaves:
-        keep[i] = True
-    for node in range(output, -1, -1):
-        if keep[node]:
-            for p in entries[node].parents:
-                if p is not None:
-                    keep[p] = True
+    keep = kept_nodes(entries, output, leaves)
     order = list(leaves) + [i for i in range(len(entries)) if keep[i] and i not in set(leaves)]
     new_id = {old: new for new, old in enumerate(order)}
     for filename in {site[0] for site in tape.sites if site[0]}:
