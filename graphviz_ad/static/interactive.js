@@ -155,7 +155,7 @@ function graphvizAdInteractive(root) {
   const squeeze = [];
   function fitLabel(lab) {
     if (lab.squeezed) { lab.grad.removeAttribute("textLength"); lab.grad.removeAttribute("lengthAdjust"); lab.squeezed = false; }
-    if (lab.grad.textContent.length > lab.text.length) squeeze.push(lab);
+    if (lab.grad.textContent.length > lab.text.length && squeeze.indexOf(lab) < 0) squeeze.push(lab);
   }
   function boxWidth(g) {
     const shape = g.querySelector("polygon, ellipse");
@@ -195,15 +195,6 @@ function graphvizAdInteractive(root) {
     }
     dirtyNodes.clear();
     dirtyEdges.clear();
-    // Measure squeezed labels after all writes, so the page lays out once per step.
-    squeeze.splice(0).forEach((lab) => {
-      const room = boxWidth(lab.g) - 6, width = lab.grad.getComputedTextLength();
-      if (width > room) {
-        lab.grad.setAttribute("textLength", room.toFixed(1));
-        lab.grad.setAttribute("lengthAdjust", "spacingAndGlyphs");
-        lab.squeezed = true;
-      }
-    });
     markCurrent(steps[pos]);
     describe(steps[pos]);
     const slider = q(".gad-slider");
@@ -212,7 +203,22 @@ function graphvizAdInteractive(root) {
     q(".gad-counter").textContent = counterText();
     root.dataset.step = String(pos);
     revealStep(steps[pos]);
+    squeezeLabels();
     overview.mark();
+  }
+  // Measured after all writes, so the page lays out once per step; a label out of view (not laid
+  // out) waits until it comes into view.
+  function squeezeLabels() {
+    const later = squeeze.filter((lab) => lab.g.classList.contains("gad-off"));
+    squeeze.filter((lab) => !lab.g.classList.contains("gad-off")).forEach((lab) => {
+      const room = boxWidth(lab.g) - 6, width = lab.grad.getComputedTextLength();
+      if (width > room) {
+        lab.grad.setAttribute("textLength", room.toFixed(1));
+        lab.grad.setAttribute("lengthAdjust", "spacingAndGlyphs");
+        lab.squeezed = true;
+      }
+    });
+    squeeze.splice(0, squeeze.length, ...later);
   }
   function counterText() {
     const s = steps[pos];
@@ -273,8 +279,9 @@ function graphvizAdInteractive(root) {
         ? "non-scalar output: differentiated as the sum of its elements (seed of ones)" : "the given seed";
     } else if (s.kind === "backward") {
       const n = nodes[s.node], e = edges[s.edge], r = nodes[e.v];
-      out.title = `Backward ${s.index}/${nBackward}: ${r.name} sends to ${n.name}`;
-      out.sum = `grad(${n.name}) = ` + (s.before === null ? e.flow : `${s.before} (so far) + ${e.flow} = ${s.grad}`);
+      out.title = `Backward ${s.index}/${nBackward}: ${r.name} (sending, blue) → ${n.name} (receiving, red)`;
+      const term = e.flow.startsWith("-") ? `(${e.flow})` : e.flow;
+      out.sum = `grad(${n.name}) = ` + (s.before === null ? e.flow : `${s.before} (so far) + ${term} = ${s.grad}`);
       out.value = n.v === null ? "" : "value " + n.v;
       const left = terms[s.node] - s.term;
       out.grad = "grad " + s.grad + (s.done ? ` (complete: ${terms[s.node] === 1 ? "its only term" : "all " + terms[s.node] + " terms are in"})`
@@ -474,7 +481,22 @@ function graphvizAdInteractive(root) {
     const { w, h } = size();
     const bw = w / view.s, bh = h / view.s;
     svg.setAttribute("viewBox", `${+(view.cx - bw / 2).toFixed(2)} ${+(view.cy - bh / 2).toFixed(2)} ${+bw.toFixed(2)} ${+bh.toFixed(2)}`);
+    cull();
     overview.frame();
+  }
+  // Elements far out of view are not displayed: the browser lays out and paints every displayed SVG
+  // text again whenever the view moves, so a big drawing would pan slowly. Boxes are measured once.
+  const cullable = Object.keys(members).concat(Object.keys(drawnEdges)).map((key) => elements[key]).filter(Boolean);
+  cullable.forEach(boxOf);
+  function cull() {
+    const { w, h } = size(), bw = w / view.s, bh = h / view.s;
+    const x0 = view.cx - 0.75 * bw, x1 = view.cx + 0.75 * bw, y0 = view.cy - 0.75 * bh, y1 = view.cy + 0.75 * bh;  // a quarter view around
+    let shown = false;
+    cullable.forEach((g) => {
+      const b = g.gadBox, off = b.x > x1 || b.x + b.w < x0 || b.y > y1 || b.y + b.h < y0;
+      if (g.classList.contains("gad-off") !== off) { g.classList.toggle("gad-off", off); shown = shown || !off; }
+    });
+    if (shown && squeeze.length) squeezeLabels();
   }
   function fit() { setView({ cx: home.x + home.w / 2, cy: home.y + home.h / 2, s: fitScale() }); }
   // Clamp a centre so that a view of scale s stays over the drawing where it can.
@@ -506,7 +528,11 @@ function graphvizAdInteractive(root) {
     const at = finding ? finding.nodes[0] : data.output;
     const g = at === null ? null : elements[nodes[at].el];
     const b = g ? boxOf(g) : { x: home.x + home.w, y: home.y + home.h / 2, w: 0, h: 0 };
-    setView(clamped(b.x + b.w / 2, b.y + b.h / 2, readable()));
+    // Kept over the drawing along its long axis; centred on the node across it (the legend can make a
+    // wide drawing much taller than the graph itself).
+    const v = clamped(b.x + b.w / 2, b.y + b.h / 2, readable());
+    if (home.w >= home.h) v.cy = b.y + b.h / 2; else v.cx = b.x + b.w / 2;
+    setView(v);
   }
   function zoom(k, clientX, clientY) {
     const r = svg.getBoundingClientRect();
@@ -519,20 +545,18 @@ function graphvizAdInteractive(root) {
     return s / before;
   }
   // Bring elements into view at a readable zoom: all of them when they fit, else the first alone.
-  // The view moves as little as it can, so the picture does not jump at every step.
+  // The view moves only when they are not in it already, and then centres them, so that stepping
+  // along a chain pans now and then by half a screen instead of a little at every step.
   function reveal(list, zoomIn) {
     list = list.filter(Boolean);
     if (!list.length || !svg.clientWidth) return;
     const s = zoomIn && view.s < readable() ? readable() : view.s;
-    const { w, h } = size(), margin = 24 / s, bw = w / s, bh = h / s;
+    const { w, h } = size(), margin = 16 / s, bw = w / s, bh = h / s;
     let b = union(list);
     if (b.w + 2 * margin > bw || b.h + 2 * margin > bh) b = union(list.slice(0, 1));
-    let { cx, cy } = view;
-    const fix = (c, lo, span, room) => span + 2 * margin > room ? lo + span / 2
-      : Math.min(Math.max(c, lo + span + margin - room / 2), lo - margin + room / 2);
-    cx = fix(cx, b.x, b.w, bw);
-    cy = fix(cy, b.y, b.h, bh);
-    if (cx !== view.cx || cy !== view.cy || s !== view.s) setView({ cx: cx, cy: cy, s: s });
+    const inside = s === view.s && b.x - margin >= view.cx - bw / 2 && b.x + b.w + margin <= view.cx + bw / 2
+      && b.y - margin >= view.cy - bh / 2 && b.y + b.h + margin <= view.cy + bh / 2;
+    if (!inside) setView({ cx: b.x + b.w / 2, cy: b.y + b.h / 2, s: s });
   }
   function revealStep(s) {
     if (s.node === undefined || !elements[nodes[s.node].el]) return;
@@ -556,7 +580,7 @@ function graphvizAdInteractive(root) {
     function draw() {
       const max = Math.min(200, Math.max(120, viewport.clientWidth * 0.25));
       scale = Math.min(max / home.w, 130 / home.h);
-      W = Math.max(8, home.w * scale); H = Math.max(8, home.h * scale);
+      W = Math.max(16, home.w * scale); H = Math.max(16, home.h * scale);
       const ratio = window.devicePixelRatio || 1;
       canvas.width = Math.round(W * ratio); canvas.height = Math.round(H * ratio);
       canvas.style.width = W + "px"; canvas.style.height = H + "px";
@@ -570,11 +594,12 @@ function graphvizAdInteractive(root) {
         const line = elements[key].querySelector("path");
         if (line) ctx.stroke(new Path2D(line.getAttribute("d")));
       });
+      ctx.setTransform(ratio * scale, 0, 0, ratio * scale, -home.x * scale * ratio, -home.y * scale * ratio);
       Object.keys(members).forEach((key) => {
         const g = elements[key];
         const shape = g && g.querySelector("polygon, ellipse, path");
         if (!shape) return;
-        const b = shape.getBBox();
+        const b = { x: g.gadBox.x, y: g.gadBox.y, width: g.gadBox.w, height: g.gadBox.h };
         ctx.fillStyle = shape.getAttribute("fill") && shape.getAttribute("fill") !== "none" ? shape.getAttribute("fill") : "#ddd";
         ctx.strokeStyle = data.theme === "dark" ? "#bbb" : "#555";
         ctx.fillRect(b.x, b.y, b.width, b.height);
