@@ -187,7 +187,7 @@ def _static(name):
 def _fragment(svg, data, prefix):
     """One <div>: style, toolbar, drawing, side panel, data and the script that starts it."""
     root = f"{prefix}root"
-    svg = svg.replace("<svg", '<svg role="group" aria-label="' + html.escape(
+    svg = svg.replace("<svg", '<svg tabindex="-1" role="group" aria-label="' + html.escape(
         f"computation graph of {data['function']}: {len(data['nodes'])} nodes; Tab moves through them, "
         "Enter lists a node's paths to the output", quote=True) + '"', 1)
     button = '<button type="button" data-act="{}" aria-label="{}" title="{}">{}</button>'.format
