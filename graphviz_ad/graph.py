@@ -35,8 +35,14 @@ class Graph(nx.DiGraph):
         """The forward value stored on the node called `name`."""
         return self.nodes[self.node_named(name)]["value"]
 
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        """Jupyter display: the SVG drawing, or plain text saying why there is none (no traceback)."""
-        from .render import mimebundle
+    def interactive(self, height=640, **options):
+        """The interactive page, displayed inline in a notebook: see `graphviz_ad.interactive`."""
+        from .notebook import interactive
 
-        return mimebundle(self)
+        return interactive(self, height=height, **options)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """Jupyter display: the SVG drawing (collapsed when big), or plain text saying why there is none."""
+        from .notebook import graph_mimebundle
+
+        return graph_mimebundle(self)

@@ -209,8 +209,8 @@ function graphvizAdInteractive(root) {
   // Measured after all writes, so the page lays out once per step; a label out of view (not laid
   // out) waits until it comes into view.
   function squeezeLabels() {
-    const later = squeeze.filter((lab) => lab.g.classList.contains("gad-off"));
-    squeeze.filter((lab) => !lab.g.classList.contains("gad-off")).forEach((lab) => {
+    const later = squeeze.filter((lab) => lab.g.gadSpot);
+    squeeze.filter((lab) => !lab.g.gadSpot).forEach((lab) => {
       const room = boxWidth(lab.g) - 6, width = lab.grad.getComputedTextLength();
       if (width > room) {
         lab.grad.setAttribute("textLength", room.toFixed(1));
@@ -484,17 +484,31 @@ function graphvizAdInteractive(root) {
     cull();
     overview.frame();
   }
-  // Elements far out of view are not displayed: the browser lays out and paints every displayed SVG
-  // text again whenever the view moves, so a big drawing would pan slowly. Boxes are measured once.
+  // Elements far out of view wait in a hidden svg element (the "attic"), each leaving a placeholder where it
+  // goes back: whenever the view moves the browser lays out every element of the drawing again, even
+  // ones with display: none, so a big drawing would pan slowly. Boxes are measured once, before.
   const cullable = Object.keys(members).concat(Object.keys(drawnEdges)).map((key) => elements[key]).filter(Boolean);
   cullable.forEach(boxOf);
+  const attic = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  attic.setAttribute("class", "gad-attic");
+  attic.setAttribute("aria-hidden", "true");
+  viewport.append(attic);
   function cull() {
     const { w, h } = size(), bw = w / view.s, bh = h / view.s;
     const x0 = view.cx - 0.75 * bw, x1 = view.cx + 0.75 * bw, y0 = view.cy - 0.75 * bh, y1 = view.cy + 0.75 * bh;  // a quarter view around
     let shown = false;
     cullable.forEach((g) => {
       const b = g.gadBox, off = b.x > x1 || b.x + b.w < x0 || b.y > y1 || b.y + b.h < y0;
-      if (g.classList.contains("gad-off") !== off) { g.classList.toggle("gad-off", off); shown = shown || !off; }
+      if (!!g.gadSpot === off) return;
+      if (off) {
+        g.gadSpot = document.createComment("");
+        g.replaceWith(g.gadSpot);
+        attic.append(g);
+      } else {
+        g.gadSpot.replaceWith(g);
+        g.gadSpot = null;
+        shown = true;
+      }
     });
     if (shown && squeeze.length) squeezeLabels();
   }
@@ -791,10 +805,11 @@ function graphvizAdInteractive(root) {
       ul.append(li);
     });
   }
-  // A notebook's report table (outside this drawing) can ask for a node: {graphvizAd: "select", node: 7}.
+  // A notebook's report table (outside this drawing) can ask for a node of a graph:
+  // {graphvizAd: "select", node: 7, graph: "function name"}.
   window.addEventListener("message", (ev) => {
     const m = ev.data;
-    if (m && m.graphvizAd === "select" && (!m.prefix || m.prefix === P) && nodes[m.node]) {
+    if (m && m.graphvizAd === "select" && (!m.graph || m.graph === data.function) && nodes[m.node]) {
       select(m.node);
       reveal([elements[nodes[m.node].el]], true);
     }
