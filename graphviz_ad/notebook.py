@@ -111,8 +111,12 @@ class Rendered(bytes):
         self.format = format
         return self
 
+    def __repr__(self):
+        # A short description rather than megabytes of escaped bytes, in a notebook and at a prompt alike.
+        return f"<graphviz_ad {self.format} drawing: {len(self):,} bytes>"
+
     def _repr_mimebundle_(self, include=None, exclude=None):
-        text = f"<graphviz_ad {self.format} drawing: {len(self):,} bytes>"
+        text = repr(self)
         if self.format == "svg":
             return {"image/svg+xml": self.decode("utf-8"), "text/plain": text}
         if self.format == "png":

@@ -121,7 +121,7 @@ def render(G, path=None, format=None, *, highlight=None, id_prefix=None, engine=
         **options: drawing options, see `graphviz_ad.dot.OPTIONS`.
 
     Returns:
-        The bytes when `path` is None, else the path written.
+        The bytes when `path` is None (a `bytes` that Jupyter displays as the drawing), else the path written.
 
     Raises:
         RenderError: unknown format or option, or Graphviz failed.
@@ -148,7 +148,9 @@ def render(G, path=None, format=None, *, highlight=None, id_prefix=None, engine=
             for form in {id_prefix, id_prefix.replace("-", "&#45;")}:
                 data = data.replace(f'id="a_{form}'.encode(), f'id="{form}a_'.encode())
     if path is None:
-        return data
+        from .notebook import Rendered  # bytes that a notebook displays as the drawing
+
+        return Rendered(data, format)
     Path(path).write_bytes(data)
     return path
 
