@@ -247,6 +247,7 @@ function graphvizAdInteractive(root) {
       if (elements[nodes[e.v].el] !== elements[nodes[e.u].el]) mark(elements[nodes[e.v].el], "gad-sender");
       if (key && elements[key]) {
         mark(elements[key], "gad-current");
+        elements[key].parentNode.append(elements[key]);  // drawn last: its longer label goes over the nodes near it
         const l = edgeLabel[key];
         if (l && e.flow !== null) { l.t.textContent = (e.f !== null ? l.text : "") + " \u2192 " + e.flow; crossed[key] = true; }
       }
@@ -568,9 +569,12 @@ function graphvizAdInteractive(root) {
     const { w, h } = size(), margin = 16 / s, bw = w / s, bh = h / s;
     let b = union(list);
     if (b.w + 2 * margin > bw || b.h + 2 * margin > bh) b = union(list.slice(0, 1));
-    const inside = s === view.s && b.x - margin >= view.cx - bw / 2 && b.x + b.w + margin <= view.cx + bw / 2
-      && b.y - margin >= view.cy - bh / 2 && b.y + b.h + margin <= view.cy + bh / 2;
-    if (!inside) setView({ cx: b.x + b.w / 2, cy: b.y + b.h / 2, s: s });
+    // The margin is wanted only where the drawing goes on (an element at its edge is in view as it is).
+    const x0 = Math.max(b.x - margin, home.x), x1 = Math.min(b.x + b.w + margin, home.x + home.w);
+    const y0 = Math.max(b.y - margin, home.y), y1 = Math.min(b.y + b.h + margin, home.y + home.h);
+    const inside = s === view.s && x0 >= view.cx - bw / 2 - 0.5 && x1 <= view.cx + bw / 2 + 0.5
+      && y0 >= view.cy - bh / 2 - 0.5 && y1 <= view.cy + bh / 2 + 0.5;
+    if (!inside) setView(clamped(b.x + b.w / 2, b.y + b.h / 2, s));
   }
   function revealStep(s) {
     if (s.node === undefined || !elements[nodes[s.node].el]) return;
