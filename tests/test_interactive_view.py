@@ -250,3 +250,40 @@ def test_faded_labels_keep_a_contrast_of_three(browser, tmp_path, theme):
     for t in faded:
         assert t["opacity"] == 1 and contrast(t["fill"], t["back"]) >= 3, t
     p.assert_clean()
+
+
+def layer(h):
+    return np.tanh(h * 0.9 + 0.1)
+
+
+def stacked(x):
+    for _ in range(4):
+        x = layer(x)
+    return x
+
+
+def test_a_collapsed_scope_expands_in_place(browser, tmp_path):
+    G = ga.trace(stacked, 0.3)
+    path = tmp_path / "scopes.html"
+    path.write_text(to_html(G, collapse=0), encoding="utf-8")
+    p = Page(browser, path, size=(1280, 800))
+    group = p.page.eval_on_selector("#gad-s1", "g => { const b = g.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; }")
+    p.page.click("#gad-s1")
+    box = p.page.eval_on_selector(".gad-expanded", "g => { const b = g.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; }")
+    assert box[0] < group[2] and box[2] > group[0] and box[1] < group[3] and box[3] > group[1]  # over the group
+    inside = [n for n in G if G.nodes[n].get("scope_calls", ())[1:2] == (G.nodes[6]["scope_calls"][1],)]
+    labels = p.page.eval_on_selector_all(".gad-expanded-node", "gs => gs.map(g => g.getAttribute('aria-label'))")
+    assert len(labels) == len(inside) == 5
+    assert {lab.split(" (")[0] for lab in labels} == {G.nodes[n]["name"] for n in inside}
+    assert p.page.eval_on_selector_all(".gad-expanded-edge", "ls => ls.length") == 4  # a chain of five ops
+    # A node of the expanded scope opens its paths; Esc collapses the scope again.
+    p.page.click(".gad-expanded-node >> nth=0")
+    assert p.page.is_visible(".gad-paths") and "to the output" in p.text(".gad-paths-body")
+    p.page.keyboard.press("Escape")
+    assert p.page.query_selector(".gad-expanded") is None
+    p.page.focus("#gad-s2")
+    p.page.keyboard.press("Enter")
+    assert p.page.is_visible(".gad-expanded")
+    p.page.click(".gad-expanded button[aria-label=Collapse]")
+    assert p.page.query_selector(".gad-expanded") is None
+    p.assert_clean()

@@ -706,7 +706,7 @@ function graphvizAdInteractive(root) {
     if (dragged) { dragged = false; return; }
     const o = ownerAt(ev.target);
     if (o && o.node !== undefined) select(o.node === selected ? null : o.node);
-    else if (o && o.group !== undefined) select(data.groups[o.group].members[1]);
+    else if (o && o.group !== undefined) expand(o.group);
     else if (!o) select(null);
   });
   if (window.ResizeObserver) {
@@ -715,6 +715,90 @@ function graphvizAdInteractive(root) {
       const now = size().w + "x" + size().h;
       if (view && now !== last) { last = now; setView(view); overview.redraw(); }
     }).observe(svg);
+  }
+
+  // ---- a collapsed group expands in place ------------------------------------------------------------
+  // Its nodes are laid out over the group's box, in columns by depth inside the group (the page has
+  // no Graphviz to lay them out again), each with its value and gradient; click one for its paths.
+  const EXPAND_LIMIT = 240;
+  let expanded = null;
+  function collapse() {
+    if (!expanded) return false;
+    expanded.box.remove();
+    setClass(elements[expanded.key], "gad-selected", false);
+    expanded = null;
+    return true;
+  }
+  function expand(key) {
+    collapse();
+    const list = members[key] || [], g = data.groups[key], SVGNS = "http://www.w3.org/2000/svg";
+    const box = el("div", "gad-expanded");
+    box.setAttribute("role", "dialog");
+    box.setAttribute("aria-label", `${g.kind} ${g.title}: its ${list.length} nodes`);
+    const head = el("div", "gad-expanded-head", `${g.kind} ${g.title}: ${list.length} nodes`);
+    const close = el("button", "", "\u00d7");
+    close.type = "button";
+    close.setAttribute("aria-label", "Collapse");
+    close.addEventListener("click", (ev) => { ev.stopPropagation(); collapse(); });
+    head.append(close);
+    box.append(head);
+    expanded = { key: key, box: box };
+    setClass(elements[key], "gad-selected", true);
+    details({ group: key });
+    if (list.length > EXPAND_LIMIT) {
+      box.append(el("p", "", `Too many nodes to expand here (${list.length}); draw this scope on its own, e.g. render(G.subgraph(...)).`));
+    } else {
+      const inside = new Set(list), depth = new Map();
+      list.forEach((i) => depth.set(i, pred[i].reduce((d, k) => inside.has(edges[k].u) ? Math.max(d, depth.get(edges[k].u) + 1) : d, 0)));
+      const columns = [];
+      list.forEach((i) => { (columns[depth.get(i)] = columns[depth.get(i)] || []).push(i); });
+      const W = 130, H = 46, GX = 36, GY = 10, at = new Map();
+      columns.forEach((col, c) => col.forEach((i, r) => at.set(i, { x: 8 + c * (W + GX), y: 8 + r * (H + GY) })));
+      const width = 16 + columns.length * (W + GX) - GX, height = 16 + Math.max(...columns.map((c) => c.length)) * (H + GY) - GY;
+      const pic = document.createElementNS(SVGNS, "svg");
+      pic.setAttribute("width", width);
+      pic.setAttribute("height", height);
+      pic.setAttribute("viewBox", `0 0 ${width} ${height}`);
+      const make = (tag, attrs, text) => {
+        const x = document.createElementNS(SVGNS, tag);
+        Object.keys(attrs).forEach((a) => x.setAttribute(a, attrs[a]));
+        if (text !== undefined) x.textContent = text;
+        return x;
+      };
+      list.forEach((i) => pred[i].forEach((k) => {
+        const u = edges[k].u;
+        if (!inside.has(u)) return;
+        const a = at.get(u), b = at.get(i);
+        pic.append(make("line", { x1: a.x + W, y1: a.y + H / 2, x2: b.x, y2: b.y + H / 2, class: "gad-expanded-edge" }));
+      }));
+      list.forEach((i) => {
+        const n = nodes[i], p = at.get(i), node = make("g", { class: "gad-expanded-node", tabindex: "0", role: "button",
+          "aria-label": `${nameOf(i)} (${n.op})` + (n.v !== null ? `, value ${n.v}` : "") + (n.g !== null ? `, grad ${n.g}` : "") });
+        node.append(make("rect", { x: p.x, y: p.y, width: W, height: H, rx: 3 }));
+        [nameOf(i), n.v !== null ? "val " + n.v : "", n.g !== null ? "grad " + n.g : ""].forEach((t, line) => {
+          const text = make("text", { x: p.x + W / 2, y: p.y + 13 + line * 13, "text-anchor": "middle" }, t.length > 22 ? t.slice(0, 21) + "\u2026" : t);
+          node.append(text);
+        });
+        const pick = (ev) => { ev.stopPropagation(); select(i); };
+        node.addEventListener("click", pick);
+        node.addEventListener("keydown", (ev) => { if (ev.key === "Enter") pick(ev); });
+        node.addEventListener("mouseenter", () => details({ node: i }));
+        node.addEventListener("focus", () => details({ node: i }));
+        pic.append(node);
+      });
+      const area = el("div", "gad-expanded-body");
+      area.append(pic);
+      box.append(area);
+    }
+    ["pointerdown", "click", "wheel", "dblclick"].forEach((kind) => box.addEventListener(kind, (ev) => ev.stopPropagation(), { passive: true }));
+    viewport.append(box);
+    // Placed over the group, kept inside the drawing's area.
+    const r = viewport.getBoundingClientRect(), b = elements[key].getBoundingClientRect();
+    const left = Math.max(4, Math.min(b.left - r.left, r.width - box.offsetWidth - 4));
+    const top = Math.max(4, Math.min(b.top - r.top, r.height - box.offsetHeight - 4));
+    box.style.left = left + "px";
+    box.style.top = top + "px";
+    close.focus({ preventScroll: true });
   }
 
   // ---- controls -------------------------------------------------------------------------------------
@@ -726,13 +810,13 @@ function graphvizAdInteractive(root) {
   function play(on) {
     if (on && !playing) {
       if (pos === LAST) moveTo(0);
-      playing = { t0: performance.now(), from: pos, ms: Number(speed.value) };
+      const session = playing = { t0: performance.now(), from: pos, ms: Number(speed.value) };
       const tick = (now) => {
-        if (!playing) return;
-        const target = playing.from + Math.floor((now - playing.t0) / playing.ms) + 1;
+        if (playing !== session) return;  // paused (or replaced) since this frame was asked for
+        const target = session.from + Math.floor((Math.max(now, session.t0) - session.t0) / session.ms) + 1;
         if (target > pos) moveTo(target);
         if (pos >= LAST) play(false);
-        else playing.frame = requestAnimationFrame(tick);
+        else session.frame = requestAnimationFrame(tick);
       };
       playing.frame = requestAnimationFrame(tick);
     } else if (!on && playing) {
@@ -774,11 +858,11 @@ function graphvizAdInteractive(root) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     const t = ev.target, tag = t && t.tagName;
     if (tag === "TEXTAREA" || (tag === "INPUT" && t.type !== "range") || (t && t.isContentEditable)) return;
-    if (ev.key === "Escape") { select(null); return; }
+    if (ev.key === "Escape") { if (!collapse()) select(null); return; }
     if (ev.key === "Enter" && t && ownerOf.has(t) && ownerOf.get(t).edge === undefined) {
       ev.preventDefault();
       const o = ownerOf.get(t);
-      select(o.node !== undefined ? o.node : data.groups[o.group].members[1]);
+      if (o.node !== undefined) select(o.node); else expand(o.group);
       return;
     }
     // Space plays or pauses whatever has the focus; the slider and the speed list keep their own keys.
