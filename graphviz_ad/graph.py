@@ -42,7 +42,22 @@ class Graph(nx.DiGraph):
         return interactive(self, height=height, **options)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        """Jupyter display: the SVG drawing (collapsed when big), or plain text saying why there is none."""
-        from .notebook import graph_mimebundle
+        """Jupyter display: the SVG drawing, collapsed above the inline budget, or text saying why there is none."""
+        import warnings
 
-        return graph_mimebundle(self)
+        from .dot import to_dot
+        from .engine import draw
+        from .errors import GraphvizAdError, GraphvizAdWarning
+        from .notebook import INLINE_BUDGET, MAX_INLINE_BYTES, summary_line, too_big
+
+        text = summary_line(self)
+        options = {"budget": INLINE_BUDGET} if self.number_of_nodes() > INLINE_BUDGET else {}
+        try:
+            with warnings.catch_warnings():  # the drawing's legend says what was collapsed
+                warnings.simplefilter("ignore", GraphvizAdWarning)
+                svg = draw(to_dot(self, **options)).decode("utf-8")
+        except GraphvizAdError as e:
+            return {"text/plain": f"{text}\n(no picture: {e})"}
+        if len(svg) > MAX_INLINE_BYTES:  # still too big after collapsing: say so, and how to see it
+            return {"text/html": too_big(self, len(svg)), "text/plain": f"{text}\n(too big to draw inline)"}
+        return {"image/svg+xml": svg, "text/plain": text}

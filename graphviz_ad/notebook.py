@@ -2,46 +2,30 @@
 
 The interactive page goes in an <iframe srcdoc="...">: its script, style and element ids live in a
 document of their own, so several pages, the notebook's own styles and nbconvert's HTML export cannot
-clash with it, and it needs no trust beyond what the notebook gives any HTML output. Everything here
-only reads the graph contract and calls the renderer; nothing is imported from IPython, so the module
-works (and is tested) without a running kernel.
+clash with it, and it needs no trust beyond what the notebook gives any HTML output. Nothing here is
+imported from IPython (Jupyter only calls the _repr_ methods), so it works without a running kernel;
+and nothing here imports the renderer, the graph or the debugger, which call into it.
 """
 
 import html
 import json
 import warnings
 
-from .errors import GraphvizAdError, GraphvizAdWarning
+from .errors import GraphvizAdWarning
 
 INLINE_BUDGET = 400  # nodes drawn inline (a notebook cell is no place for a thousand-node picture)
 MAX_INLINE_BYTES = 1_000_000  # an inline drawing still bigger than this is described, not embedded
 HEIGHT = 640  # px, the height of an inline interactive page
 
 
-def _summary(G):
+def summary_line(G):
+    """The graph's one-line text form: `<graphviz_ad.Graph f: 8 nodes, 8 edges>`."""
     return (f"<graphviz_ad.Graph {G.graph.get('function', '')}: {G.number_of_nodes()} nodes, "
             f"{G.number_of_edges()} edges>")
 
 
-def graph_mimebundle(G):
-    """A graph's rich display: its SVG drawing (collapsed above INLINE_BUDGET nodes), with plain text
-    alone when it cannot be drawn, and a short HTML note instead of a drawing still over 1 MB."""
-    from .render import render
-
-    text = _summary(G)
-    budget = INLINE_BUDGET if G.number_of_nodes() > INLINE_BUDGET else None
-    try:
-        with warnings.catch_warnings():  # the drawing's legend says what was collapsed
-            warnings.simplefilter("ignore", GraphvizAdWarning)
-            svg = render(G, **({"budget": budget} if budget else {})).decode("utf-8")
-    except GraphvizAdError as e:
-        return {"text/plain": f"{text}\n(no picture: {e})"}
-    if len(svg) > MAX_INLINE_BYTES:
-        return {"text/html": _too_big(G, len(svg)), "text/plain": f"{text}\n(too big to draw inline)"}
-    return {"image/svg+xml": svg, "text/plain": text}
-
-
-def _too_big(G, size):
+def too_big(G, size):
+    """The note shown instead of a drawing too big to embed inline (Graph's display)."""
     name = html.escape(str(G.graph.get("function", "graph")))
     return (f"<div class=\"gad-too-big\"><b>{name}</b>: {G.number_of_nodes()} nodes, {G.number_of_edges()} edges. "
             f"Even collapsed its drawing is {size / 1e6:.1f} MB of SVG, too big to embed in a notebook. "
@@ -79,7 +63,7 @@ class Interactive:
         return iframe(self.html, self.height, title=f"interactive graph of {self.graph.graph.get('function', 'graph')}")
 
     def __repr__(self):
-        return f"<graphviz_ad interactive page of {_summary(self.graph)[1:-1]}: {len(self.html):,} characters>"
+        return f"<graphviz_ad interactive page of {summary_line(self.graph)[1:-1]}: {len(self.html):,} characters>"
 
 
 def interactive(G, height=HEIGHT, **options):
@@ -128,9 +112,10 @@ class Rendered(bytes):
         return {"text/plain": text}
 
 
-def report_html(report):
-    """A diagnose Report as an HTML table. Each finding's nodes are buttons: clicked, they select the
-    node in the interactive pages of the same notebook (a message to every drawing on the page)."""
+def report_html(report, number=str):
+    """A diagnose Report as an HTML table (`number` writes the flow table's figures, as the text table
+    does). Each finding's nodes are buttons: clicked, they select the node in the interactive pages
+    of the same notebook (a message to every drawing on the page)."""
     rows = []
     G = getattr(report, "graph", None)
     name = (lambda n: str(G.nodes[n].get("name", n))) if G is not None else str
@@ -151,15 +136,13 @@ def report_html(report):
     return (f'<table class="gad-report"><caption>diagnose({function}): {len(report.findings)} finding'
             f'{"" if len(report.findings) == 1 else "s"}</caption>'
             "<thead><tr><th>level</th><th>kind</th><th>where</th><th>finding</th><th>nodes</th></tr></thead>"
-            f"<tbody>{body}</tbody></table>{script}{_flow_table(report.flow)}")
+            f"<tbody>{body}</tbody></table>{script}{_flow_table(report.flow, number)}")
 
 
-def _flow_table(flow):
+def _flow_table(flow, short_number):
     """The report's gradient flow by scope, as the text table gives it."""
     if not flow:
         return ""
-    from .diagnose import short_number
-
     head = ("scope", "tensor", "size", "grad rms", "grad max", "grad/value")
     rows = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in (
