@@ -136,6 +136,12 @@ class Report:
     def __str__(self):
         return self.table()
 
+    def _repr_html_(self):
+        """Jupyter display: the findings as a table whose nodes select themselves in the drawings shown."""
+        from .notebook import report_html
+
+        return report_html(self, number=short_number)
+
     def __repr__(self):
         counts = {}
         for f in self.findings:

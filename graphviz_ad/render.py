@@ -37,7 +37,7 @@ def render(G, path=None, format=None, *, highlight=None, id_prefix=None, engine=
         **options: drawing options, see `graphviz_ad.dot.OPTIONS`.
 
     Returns:
-        The bytes when `path` is None, else the path written.
+        The bytes when `path` is None (a `bytes` that Jupyter displays as the drawing), else the path written.
 
     Raises:
         RenderError: unknown format or option, or Graphviz failed.
@@ -58,6 +58,8 @@ def render(G, path=None, format=None, *, highlight=None, id_prefix=None, engine=
         source = to_dot(G, highlight=highlight, id_prefix=id_prefix, **options)
         data = source.encode("utf-8") if format == "dot" else graphviz_engine.draw(source, format, engine, id_prefix)
     if path is None:
-        return data
+        from .notebook import Rendered  # bytes that a notebook displays as the drawing
+
+        return Rendered(data, format)
     Path(path).write_bytes(data)
     return path
