@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import graphviz
+import numpy as np
 
 from . import style
 from .errors import GraphvizAdWarning, RenderError
@@ -32,7 +33,9 @@ OPTIONS = {
     "fold": None,           # fold runs of at least this many repeated ops (None: only above the budget)
     "budget": 2000,         # above this many nodes, collapse and fold automatically (None: never)
     "legend": True,         # draw the legend table
+    "color_by": "gradient",  # edge colour: "gradient" (its size against the output's) or "factor" (the edge's gain)
 }
+COLOR_BY = ("gradient", "factor")
 RANKDIRS = ("LR", "TB", "RL", "BT")
 FOLD_MIN = 8  # shortest run folded automatically
 COST_PER_NODE = 250  # allowed layout cost (see layout_cost) per node of budget: 500,000 is about 1 s of dot
@@ -66,6 +69,7 @@ def check_options(options):
         "rankdir": opts["rankdir"] in RANKDIRS,
         "precision": _is_int(opts["precision"]) and 1 <= opts["precision"] <= 17,
         "theme": opts["theme"] in style.THEMES,
+        "color_by": opts["color_by"] in COLOR_BY,
         "vanishing": _is_number(opts["vanishing"]) and 0 < opts["vanishing"] < 1,
         "exploding": _is_number(opts["exploding"]) and 1 < opts["exploding"] < math.inf,
         "collapse": opts["collapse"] is None or (_is_int(opts["collapse"]) and opts["collapse"] >= 0),
@@ -75,7 +79,7 @@ def check_options(options):
     checks.update({k: isinstance(opts[k], bool) for k in ("values", "grads", "formulas", "labels", "legend")})
     wanted = {
         "rankdir": f"one of {list(RANKDIRS)}", "precision": "an int from 1 to 17",
-        "theme": f"one of {sorted(style.THEMES)}", "vanishing": "a number between 0 and 1",
+        "theme": f"one of {sorted(style.THEMES)}", "color_by": f"one of {list(COLOR_BY)}", "vanishing": "a number between 0 and 1",
         "exploding": "a finite number above 1", "collapse": "None or an int >= 0",
         "fold": "None or an int >= 2", "budget": "None or an int >= 1",
     }
@@ -363,38 +367,88 @@ def exits(G, members):
     return [m for m in members if m == G.graph.get("output") or any(s not in inside for s in G.successors(m))]
 
 
+@dataclass(frozen=True)
+class Reference:
+    """What edge colours are measured against: the RMS of the gradient the output sends, and the batch size.
+
+    The gradient is read at the output, or, when the output is a reduction (a mean or sum over an
+    array, a loss helper), at the array it reads: averaging over a batch of N scales every gradient by
+    1/N, which says nothing about vanishing. That array's first axis is the batch (`batch` rows).
+    """
+
+    rms: float = 1.0
+    batch: int = 1
+
+    def relative(self, G, node, flow):
+        """RMS of a gradient flowing into `node` against the output's; None where nothing flows.
+
+        A value without the batch axis (a weight, a bias) gets one term per row of the batch summed into
+        its gradient, so it is compared at sqrt(batch) times the reference: the size of a sum of that many
+        terms that do not agree in sign.
+        """
+        size = style.rms(flow)
+        if size is None:
+            return None
+        shape = np.shape(G.nodes[node].get("value"))
+        shared = self.batch > 1 and not (shape and shape[0] == self.batch)
+        return size / self.rms / (math.sqrt(self.batch) if shared else 1.0)
+
+
+def reference(G):
+    """The `Reference` of a graph (rms 1, batch 1 when the output carries no usable gradient)."""
+    node = G.graph.get("output")
+    if node not in G:
+        return Reference()
+    start = node
+    while True:
+        operands = [p for p in G.predecessors(node) if G.nodes[p].get("grad") is not None]
+        if len(operands) != 1 or np.size(G.nodes[operands[0]].get("value")) <= np.size(G.nodes[node].get("value")):
+            break
+        node = operands[0]
+    ref = style.rms(G.nodes[node].get("grad"))
+    shape = np.shape(G.nodes[node].get("value"))
+    batch = shape[0] if node != start and shape else 1
+    return Reference(ref if ref and math.isfinite(ref) else 1.0, int(batch))
+
+
 def combined_edges(G, v):
     """(tail key, head key) -> edge data for the drawn edges, in a stable order.
 
     An edge between plain nodes keeps its own attributes. Edges that run into a group, or several edges
     merged into one, get gain = |gradient they send back| / |gradient arriving at the head|, the contract's
     gain for the group as a whole; where no gradient arrives, the sum over paths of the products of gains.
+    Every drawn edge also gets `relative`: the size of the gradient it carries, see `Reference.relative`.
     """
     merged = defaultdict(list)
     for u, w in sorted(G.edges):
         ru, rw = v.rep[u], v.rep[w]
         if ru != rw:
             merged[(ru, rw)].append((u, w))
-    out = {}
+    out, ref = {}, reference(G)
     for key in sorted(merged, key=lambda k: (v.first[k[0]], v.first[k[1]])):
         edges = merged[key]
         if len(edges) == 1 and isinstance(key[1], int):
-            out[key] = dict(G.edges[edges[0]], members=edges)
+            data = dict(G.edges[edges[0]], members=edges)
+            data["relative"] = ref.relative(G, edges[0][0], data.get("grad_flow"))
         else:
-            out[key] = _combine(G, v, key[1], edges)
+            data = _combine(G, v, key[1], edges, ref)
+        out[key] = data
     return out
 
 
-def _combine(G, v, head, edges):
+def _combine(G, v, head, edges, ref):
     flows = [G.edges[e].get("grad_flow") for e in edges]
     if all(f is None for f in flows):
         return {"gain": None, "grad_flow": None, "local_factor": None, "formula": "", "combined": len(edges),
-                "members": edges}
+                "members": edges, "relative": None}
     per_source = defaultdict(lambda: 0.0)
     for (u, _), f in zip(edges, flows):
         if f is not None:
             per_source[u] = per_source[u] + f
     flow = math.hypot(*(style.norm(f) for f in per_source.values()))
+    # The RMS over all the sources' elements, each measured as Reference.relative measures it alone.
+    relative = math.sqrt(sum(ref.relative(G, u, f) ** 2 * max(1, np.size(f)) for u, f in per_source.items())
+                         / sum(max(1, np.size(f)) for f in per_source.values()))
     heads = v.groups[head].outs if head in v.groups else [head]
     arriving = math.hypot(*(style.norm(G.nodes[h].get("grad")) or 0.0 for h in heads))
     if arriving > 0 and math.isfinite(arriving):
@@ -404,7 +458,7 @@ def _combine(G, v, head, edges):
     else:
         gain = _path_gain(G, v, head, edges, heads)
     return {"gain": gain, "grad_flow": flow, "local_factor": None, "formula": "", "combined": len(edges),
-            "members": edges}
+            "members": edges, "relative": relative}
 
 
 def _path_gain(G, v, head, edges, heads):
@@ -559,7 +613,8 @@ def _node_attrs(G, v, key, opts, prefix, mark, marks):
 
 def _edge_attrs(data, opts, prefix, ru, rw, max_flow, mark, marks):
     gain, flow = data.get("gain"), data.get("grad_flow")
-    kind, color, line = style.edge_style(gain, flow, opts["theme"], opts["vanishing"], opts["exploding"])
+    scale = gain if opts["color_by"] == "factor" or gain is None else data.get("relative")
+    kind, color, line = style.edge_style(scale, flow, opts["theme"], opts["vanishing"], opts["exploding"])
     width = style.pen_width(style.norm(flow), max_flow) if kind == "scaled" else 3.0 if kind == "nan" else 1.0
     attrs = {"id": f"{prefix}e_{dot_id(ru)}_{dot_id(rw)}", "color": color, "penwidth": f"{width:g}",
              "tooltip": graphviz.nohtml(style.edge_tooltip(data, opts["precision"], mark)),

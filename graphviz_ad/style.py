@@ -3,28 +3,39 @@
 Everything here is pure (numbers and strings in, strings out) so dot.py stays about graph structure.
 """
 
+import functools
 import html
 import math
 
 import numpy as np
+
+from . import colour
 
 THEMES = {
     "light": {
         "bg": "white", "fg": "#222222", "muted": "#777777",
         "op": "#f2f2f2", "input": "#d5e8d4", "output": "#fff2cc", "const": "#ffffff", "group": "#e6def0",
         "cluster": "#f7f7f7", "cluster_border": "#b0b0b0",
-        # Blue - grey - orange: a diverging scale that stays readable with the common colour-vision deficiencies.
-        "cold": "#2166ac", "neutral": "#4d4d4d", "warm": "#e66101",
         "zero": "#b0b0b0", "nan": "#ff00ff", "const_edge": "#c4c4c4",
     },
     "dark": {
         "bg": "#1e1e1e", "fg": "#e6e6e6", "muted": "#9a9a9a",
         "op": "#2d2d2d", "input": "#1f3d2b", "output": "#4a3f16", "const": "#1e1e1e", "group": "#352b45",
         "cluster": "#262626", "cluster_border": "#5a5a5a",
-        "cold": "#5aa9e6", "neutral": "#d0d0d0", "warm": "#ff8c2a",
-        "zero": "#6e6e6e", "nan": "#ff00ff", "const_edge": "#5a5a5a",
+        "zero": "#8a8a8a", "nan": "#ff00ff", "const_edge": "#4e4e4e",
     },
 }
+
+# The gain scale: one colour per decade of log10(gain) from 1e-3 to 1e3, blue - grey - yellow/red, designed
+# in CIELAB so neighbouring decades differ by a CIEDE2000 of at least 20 (tests measure it, also under
+# simulated colour-vision deficiencies). Lightness runs away from the background towards both ends, so
+# the extremes stand out most; in between, colours are interpolated in CIELAB.
+SCALES = {
+    "light": ("#0030b7", "#006fb0", "#00949d", "#989898", "#dcb838", "#ee853c", "#fc0d2b"),
+    "dark": ("#c1c6ff", "#00aafa", "#008d91", "#6a6a6a", "#ce443e", "#ed871e", "#edd61d"),
+}
+for _name, _scale in SCALES.items():
+    THEMES[_name].update(cold=_scale[0], neutral=_scale[len(_scale) // 2], warm=_scale[-1])
 
 # Mark name -> colour, for highlights (debugger findings); other names take FALLBACK_MARK_COLORS in order.
 MARK_COLORS = {
@@ -47,6 +58,12 @@ def norm(x):
         return float(np.linalg.norm(np.asarray(x, dtype=float).ravel()))
 
 
+def rms(x):
+    """Root mean square of a scalar (its absolute value) or an array; None for None."""
+    size = norm(x)
+    return None if size is None else size / math.sqrt(max(1, np.size(x)))
+
+
 def is_finite(x):
     """False when a scalar or any array element is NaN or Inf (None counts as finite: nothing flows)."""
     if x is None or isinstance(x, int):
@@ -65,18 +82,36 @@ def gain_position(gain, vanishing=1e-3, exploding=1e3):
     return max(-1.0, min(1.0, decades / span))
 
 
-def _mix(a, b, t):
-    """Hex colour a fraction t of the way from a to b, rounded so it is stable across platforms."""
-    ca = [int(a[i:i + 2], 16) for i in (1, 3, 5)]
-    cb = [int(b[i:i + 2], 16) for i in (1, 3, 5)]
-    return "#" + "".join(f"{int(round(x + (y - x) * t)):02x}" for x, y in zip(ca, cb))
+BANDS = ("vanishing", "shrinking", "steady", "growing", "exploding")
+
+
+def gain_band(gain, vanishing=1e-3, exploding=1e3):
+    """The word for a gain: vanishing (at or below `vanishing`), shrinking (below 1/3.16), steady (within
+    half a decade of x1), growing (below `exploding`) or exploding (at or above it)."""
+    if gain <= vanishing:
+        return "vanishing"
+    if gain >= exploding:
+        return "exploding"
+    decades = math.log10(gain)
+    return "shrinking" if decades < -0.5 else "growing" if decades > 0.5 else "steady"
+
+
+@functools.lru_cache(maxsize=4096)
+def _scale_color(theme, step):
+    """The colour `step` thousandths of the way along the scale (-1000: cold end, 0: x1, 1000: warm end)."""
+    anchors = SCALES[theme]
+    half = len(anchors) // 2
+    x = (step / 1000 + 1) * half
+    k = min(int(x), len(anchors) - 2)
+    return colour.mix_lab(anchors[k], anchors[k + 1], x - k)
 
 
 def gain_color(gain, theme="light", vanishing=1e-3, exploding=1e3):
-    """The colour of a nonzero finite gain: cold for vanishing, neutral at x1, warm for exploding."""
-    colors = THEMES[theme]
-    t = gain_position(gain, vanishing, exploding)
-    return _mix(colors["neutral"], colors["cold"] if t < 0 else colors["warm"], abs(t))
+    """The colour of a nonzero finite gain: cold for vanishing, neutral at x1, warm for exploding.
+
+    The position is rounded to a thousandth of the scale, so colours are the same on every platform.
+    """
+    return _scale_color(theme, int(round(gain_position(gain, vanishing, exploding) * 1000)))
 
 
 def edge_style(gain, flow, theme="light", vanishing=1e-3, exploding=1e3):
