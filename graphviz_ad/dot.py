@@ -6,6 +6,7 @@ with edges carrying the combined gain. `to_dot()` then writes that view out with
 Only the attributes of docs/graph-contract.md are read.
 """
 
+import heapq
 import math
 import warnings
 from collections import Counter, defaultdict
@@ -15,12 +16,12 @@ from dataclasses import dataclass, field
 import graphviz
 import numpy as np
 
-from . import style
+from . import layout, style
 from .errors import GraphvizAdWarning, RenderError
 
 # Every option of to_dot / render, with its default.
 OPTIONS = {
-    "rankdir": "LR",        # LR reads like x -> u -> y; TB, RL, BT also work
+    "rankdir": None,        # None: LR (reads like x -> u -> y) when it fits fit_width, else TB; or LR, TB, RL, BT
     "precision": 3,         # significant digits of numbers in labels
     "values": True,         # show each node's value
     "grads": True,          # show each node's gradient
@@ -31,13 +32,16 @@ OPTIONS = {
     "exploding": 1e3,       # gains at or above this get the saturated warm colour
     "collapse": None,       # draw scopes nested deeper than this as single nodes (0: every top-level call)
     "fold": None,           # fold runs of at least this many repeated ops (None: only above the budget)
-    "budget": 2000,         # above this many nodes, collapse and fold automatically (None: never)
+    "budget": 2000,         # at most this many nodes are drawn, collapsing and folding as needed (None: all)
+    "fit_width": 1280,      # reduce until text is legible shown this many px wide (None: never; see layout.py)
+    "literals": False,      # draw literal constants its op's label already shows (the 2 in x^2) as boxes too
     "legend": True,         # draw the legend table
     "color_by": "gradient",  # edge colour: "gradient" (its size against the output's) or "factor" (the edge's gain)
 }
 COLOR_BY = ("gradient", "factor")
 RANKDIRS = ("LR", "TB", "RL", "BT")
 FOLD_MIN = 8  # shortest run folded automatically
+MIN_SHOWN = 8  # an automatic collapse must leave at least this many boxes
 COST_PER_NODE = 250  # allowed layout cost (see layout_cost) per node of budget: 500,000 is about 1 s of dot
 
 
@@ -66,7 +70,8 @@ def check_options(options):
         raise RenderError(f"unknown option: {unknown[0]!r} (must be one of {sorted(OPTIONS)})")
     opts = {**OPTIONS, **options}
     checks = {
-        "rankdir": opts["rankdir"] in RANKDIRS,
+        "rankdir": opts["rankdir"] is None or opts["rankdir"] in RANKDIRS,
+        "fit_width": opts["fit_width"] is None or (_is_int(opts["fit_width"]) and opts["fit_width"] >= 100),
         "precision": _is_int(opts["precision"]) and 1 <= opts["precision"] <= 17,
         "theme": opts["theme"] in style.THEMES,
         "color_by": opts["color_by"] in COLOR_BY,
@@ -76,9 +81,11 @@ def check_options(options):
         "fold": opts["fold"] is None or (_is_int(opts["fold"]) and opts["fold"] >= 2),
         "budget": opts["budget"] is None or (_is_int(opts["budget"]) and opts["budget"] >= 1),
     }
-    checks.update({k: isinstance(opts[k], bool) for k in ("values", "grads", "formulas", "labels", "legend")})
+    checks.update({k: isinstance(opts[k], bool) for k in ("values", "grads", "formulas", "labels", "legend",
+                                                          "literals")})
     wanted = {
-        "rankdir": f"one of {list(RANKDIRS)}", "precision": "an int from 1 to 17",
+        "rankdir": f"None or one of {list(RANKDIRS)}", "fit_width": "None or an int >= 100 (pixels)",
+        "precision": "an int from 1 to 17",
         "theme": f"one of {sorted(style.THEMES)}", "color_by": f"one of {list(COLOR_BY)}", "vanishing": "a number between 0 and 1",
         "exploding": "a finite number above 1", "collapse": "None or an int >= 0",
         "fold": "None or an int >= 2", "budget": "None or an int >= 1",
@@ -137,6 +144,8 @@ class View:
     placement: dict = field(default_factory=dict)  # representative key -> tuple of instance ids
     first: dict = field(default_factory=dict)      # representative key -> its first node in trace order
     notes: list = field(default_factory=list)
+    copies: dict = field(default_factory=dict)     # leaf -> keys of its users, when drawn once per use
+    rankdir: str = "LR"
 
 
 def scope_instances(G):
@@ -166,62 +175,140 @@ def scope_instances(G):
 
 
 def view(G, opts, warn=True):
-    """Decide what to draw, collapsing and folding when asked or when the graph is over the budget."""
+    """Decide what to draw and which way it runs.
+
+    The user's own choices come first (collapse, fold, literals). Then, unless budget is None (draw
+    every node), the drawing is reduced step by step until it has at most `budget` nodes, dot can lay it
+    out quickly (`fits`) and its text is legible at `fit_width` (graphviz_ad.layout): fold long runs,
+    collapse scope calls from the deepest up, group the ops of one source line (a neuron's sum in a
+    loop), and last, merge consecutive steps. Each step is noted for the legend.
+    """
     chains, instances = scope_instances(G)
     v = View(rep={n: n for n in G}, clusters=instances)
     budget, total = opts["budget"], G.number_of_nodes()
-    over = budget is not None and not fits(G, v.rep, budget)
-    depth = opts["collapse"]
-    if depth is None and over:
-        depth = _auto_depth(G, chains, budget)
-    if depth is not None:
-        _collapse_scopes(G, v, chains, instances, depth)
-    fold = opts["fold"] or (FOLD_MIN if over and not fits(G, v.rep, budget) else None)
-    if fold:
-        _fold_runs(G, v, chains, fold)
-    if over and not fits(G, v.rep, budget):
-        _merge_blocks(G, v, budget)
+    if not opts["literals"]:
+        _fold_literals(G, v)
+    if opts["collapse"] is not None:
+        _collapse_scopes(G, v, chains, instances, opts["collapse"])
+    if opts["fold"]:
+        _fold_runs(G, v, chains, opts["fold"])
+    over = budget is not None and not fits(G, v, budget)
+    fit_width = opts["fit_width"] if budget is not None else None
+    start_notes = len(v.notes)
+    for step in _reductions(G, v, chains, instances, opts):
+        if (budget is None or fits(G, v, budget)) and (fit_width is None or legible(G, v, opts)):
+            break
+        step()
+    drawn = drawn_graph(G, v, opts, copies=budget is not None)
+    v.copies = drawn.copies
+    v.rankdir = opts["rankdir"] or (layout.choose_rankdir(drawn, fit_width, opts["labels"])[0] if fit_width else "LR")
+    shown = set(v.rep.values())
+    v.groups = {k: g for k, g in v.groups.items() if k in shown}
     for group in v.groups.values():
         group.outs = exits(G, group.members)
     for n in sorted(G):
         r = v.rep[n]
         v.first.setdefault(r, n)
         v.placement.setdefault(r, v.groups[r].parent if r in v.groups else chains[n])
-    if budget is None and warn and not fits(G, v.rep, OPTIONS["budget"]):
+    if budget is None and warn and not fits(G, v, OPTIONS["budget"]):
         warnings.warn(f"drawing all {total} nodes with budget=None: Graphviz may take minutes "
                       f"(layout cost {layout_cost(G, v.rep)}; the default budget allows "
                       f"{COST_PER_NODE * OPTIONS['budget']})", GraphvizAdWarning, stacklevel=3)
     if over:
-        v.notes.insert(0, f"showing {_count(v)} of {total} nodes (node budget {budget})")
+        v.notes.insert(start_notes, f"showing {_count(v)} of {total} nodes (node budget {budget})")
         if warn:
             warnings.warn(f"graph of {total} nodes is over the render budget of {budget}: {'; '.join(v.notes)}; "
                           "pass budget=None to draw every node", GraphvizAdWarning, stacklevel=3)
+    elif len(v.notes) > start_notes:
+        v.notes.insert(start_notes, f"showing {_count(v)} of {total} nodes, legible at {fit_width} px wide")
+    if len(v.notes) > start_notes:
+        v.notes.append("budget=None draws every node")
     return v
 
 
+def _reductions(G, v, chains, instances, opts):
+    """The automatic reduction steps, mildest first, as callables (only for options left to default)."""
+    if opts["fold"] is None:
+        yield lambda: _fold_runs(G, v, chains, FOLD_MIN)
+    if opts["collapse"] is None:
+        deepest = max((len(c) for c in chains.values()), default=0)
+        for depth in range(deepest - 1, -1, -1):
+            yield lambda depth=depth: _collapse_if_informative(G, v, chains, instances, depth)
+    yield lambda: _group_lines(G, v, chains)
+    size = 2
+    while size < 2 * G.number_of_nodes():
+        yield lambda size=size: _merge_steps(G, v, size)
+        size *= 2
+
+
+def quotient(G, rep):
+    """What is drawn as a DAG: (keys in dependency order, earliest in trace order first; the edges
+    between keys; key -> its first op in trace order, or its first node if it holds only leaves)."""
+    first = {}
+    for n in sorted(G, key=lambda n: (G.in_degree(n) == 0, n)):
+        first.setdefault(rep[n], n)
+    edges = {(rep[u], rep[w]) for u, w in G.edges if rep[u] != rep[w]}
+    preds = defaultdict(set)
+    for a, b in edges:
+        preds[b].add(a)
+    return _topological(sorted(first, key=first.get), preds, first), edges, first
+
+
 def _count(v):
-    return len(set(v.rep.values()))
+    return len(set(v.rep.values())) + sum(len(heads) - 1 for heads in v.copies.values())
+
+
+@dataclass
+class DrawnGraph(layout.Drawn):
+    """layout.Drawn plus the leaves drawn once per use: leaf -> the keys of its users."""
+
+    copies: dict = field(default_factory=dict)
+
+
+def drawn_graph(G, v, opts, copies=True):
+    """The graph as `v` draws it, with a copy of each leaf per user where its users are far apart."""
+    keys, edges, _ = quotient(G, v.rep)
+    pos = {k: i for i, k in enumerate(keys)}
+    edges = sorted(edges, key=lambda e: (pos[e[0]], pos[e[1]]))
+    size = {k: _box_size(G, v, k, opts) for k in keys}
+    copied = {}
+    if copies:
+        leaves = [k for k in keys if isinstance(k, int) and G.in_degree(k) == 0]
+        users = defaultdict(list)
+        for a, b in edges:
+            users[a].append(b)
+        copied = layout.copied_leaves(leaves, users, layout.ranks(keys, edges))
+        if copied:
+            moved = [(a, b) for a, b in edges if a in copied]
+            edges = [(a, b) for a, b in edges if a not in copied]
+            order = {k: pos[k] for k in keys if k not in copied}
+            for a, b in moved:
+                edges.append((("c", a, b), b))
+                size[("c", a, b)] = size[a]
+                order[("c", a, b)] = pos[b] - 0.5
+            keys = sorted(order, key=order.get)
+    return DrawnGraph(keys=keys, edges=edges, size=size, copies=copied)
+
+
+def _box_size(G, v, key, opts):
+    if key in v.groups:
+        group = v.groups[key]
+        return layout.box_size(G.nodes[group.members[-1]], opts["values"], opts["grads"], title=group.title)
+    return layout.box_size(G.nodes[key], opts["values"], opts["grads"])
+
+
+def legible(G, v, opts):
+    """True when the drawing's text is legible at opts["fit_width"] (see graphviz_ad.layout)."""
+    drawn = drawn_graph(G, v, opts)
+    if opts["rankdir"]:
+        return layout.fits(drawn, opts["rankdir"], opts["fit_width"], opts["labels"])
+    return layout.choose_rankdir(drawn, opts["fit_width"], opts["labels"])[1]
 
 
 def ranks(G, rep):
-    """Rank of each drawn node as dot would roughly place it, and the drawn edges (u, v) with u before v."""
-    first = {}
-    for n in sorted(G):
-        first.setdefault(rep[n], n)
-    order = sorted(first, key=first.get)
-    pos = {k: i for i, k in enumerate(order)}
-    edges = {(rep[u], rep[w]) for u, w in G.edges if pos[rep[u]] < pos[rep[w]]}
-    preds, succs = defaultdict(list), defaultdict(list)
-    for a, b in edges:
-        preds[b].append(a)
-        succs[a].append(b)
-    rank = {}
-    for k in order:  # longest path from the sources ...
-        rank[k] = max((rank[p] + 1 for p in preds[k]), default=0)
-    for k in reversed(order):  # ... then each node as late as its consumers allow, as dot's ranking tends to
-        if succs[k]:
-            rank[k] = min(rank[s] for s in succs[k]) - 1
-    return rank, edges
+    """Rank of each drawn node as dot would roughly place it, and the drawn edges."""
+    order, edges, _ = quotient(G, rep)
+    return layout.ranks(order, edges), edges
 
 
 def layout_cost(G, rep):
@@ -230,7 +317,10 @@ def layout_cost(G, rep):
     dot orders every rank to reduce crossings, work that grows with the square of its width: a chain of
     2,000 costs 2,000; a random DAG of 1,000 nodes and 33 ranks over 1,000,000 (seconds of layout).
     """
-    rank, edges = ranks(G, rep)
+    return _cost(*ranks(G, rep))
+
+
+def _cost(rank, edges):
     if not rank:
         return 0
     width = [0] * (max(rank.values()) - min(rank.values()) + 2)
@@ -248,22 +338,43 @@ def layout_cost(G, rep):
     return total
 
 
-def fits(G, rep, budget):
-    """True when the drawing has at most `budget` nodes and a layout cost of at most COST_PER_NODE * budget."""
-    return len(set(rep.values())) <= budget and layout_cost(G, rep) <= COST_PER_NODE * budget
+def fits(G, v, budget):
+    """True when the drawing (leaf copies included) has at most `budget` nodes and a layout cost of at
+    most COST_PER_NODE * budget."""
+    drawn = drawn_graph(G, v, OPTIONS)
+    if len(drawn.keys) > budget:
+        return False
+    return _cost(layout.ranks(drawn.keys, drawn.edges), drawn.edges) <= COST_PER_NODE * budget
 
 
-def _scope_rep(chains, depth):
-    return {n: ("s", c[depth]) if len(c) > depth else n for n, c in chains.items()}
+def _resolve(v):
+    """Point every node at what is drawn for it now (a folded literal follows its op into a group)."""
+    for n, r in v.rep.items():
+        while isinstance(r, int) and v.rep[r] != r:
+            r = v.rep[r]
+        v.rep[n] = r
 
 
-def _auto_depth(G, chains, budget):
-    """The deepest scope depth whose collapse fits the budget (0 when none does)."""
-    deepest = max((len(c) for c in chains.values()), default=0)
-    for depth in range(deepest - 1, 0, -1):
-        if fits(G, _scope_rep(chains, depth), budget):
-            return depth
-    return 0
+def _fold_literals(G, v):
+    """A literal constant (the 2 in x**2) that its only user's label already shows is not drawn again."""
+    inputs = set(G.graph.get("inputs") or ())
+    for n in sorted(G):
+        d = G.nodes[n]
+        if d.get("op") == "const" and n not in inputs and np.ndim(d.get("value")) == 0 and G.out_degree(n) == 1:
+            user = next(iter(G.successors(n)))
+            if str(d.get("name", "")) in style.node_title(G.nodes[user]):
+                v.rep[n] = user
+
+
+def _collapse_if_informative(G, v, chains, instances, depth):
+    """Collapse scope calls at `depth`, unless that leaves fewer than MIN_SHOWN boxes (one box saying
+    "mlp" tells nothing; grouping by line says more)."""
+    trial = View(rep=dict(v.rep), groups=dict(v.groups), clusters=v.clusters)
+    _collapse_scopes(G, trial, chains, instances, depth)
+    _resolve(trial)
+    if len(set(trial.rep.values())) >= MIN_SHOWN:
+        v.rep, v.groups = trial.rep, trial.groups
+        v.notes += trial.notes
 
 
 def _collapse_scopes(G, v, chains, instances, depth):
@@ -328,32 +439,92 @@ def _run_title(ops):
     return f"{len(ops)} ops"
 
 
-def _merge_blocks(G, v, budget):
-    """Last resort: merge still-separate nodes of the same rank, k at a time in trace order, doubling k
-    until the drawing fits. Same-rank nodes never feed each other, so the merged picture stays a DAG."""
-    plain = [n for n in sorted(G) if v.rep[n] == n]
-    rank, _ = ranks(G, v.rep)
-    by_rank = defaultdict(list)
-    for n in plain:
-        by_rank[rank[n]].append(n)
-    widest = max((len(ns) for ns in by_rank.values()), default=1)
-    size = 2
-    while True:
-        blocks = [ns[i:i + size] for _, ns in sorted(by_rank.items()) for i in range(0, len(ns), size)]
-        rep = dict(v.rep)
-        for block in blocks:
-            for n in block:
-                rep[n] = ("b", block[0])
-        if size >= widest or fits(G, rep, budget):
-            break
-        size *= 2
-    for block in blocks:
-        if len(block) > 1:
-            v.groups[("b", block[0])] = Group("block", f"{len(block)} nodes of one rank", block)
-        else:
-            rep[block[0]] = block[0]
-    v.rep = rep
-    v.notes.append(f"nodes of the same rank merged, up to {size} per block")
+def _group_lines(G, v, chains):
+    """Group consecutive ops of one source line in one scope call (a neuron's weighted sum written as a
+    loop) into one box, with the leaves only they use (that neuron's weights)."""
+    runs, run, last = [], [], None
+    for n in sorted(G):
+        d = G.nodes[n]
+        if G.in_degree(n) == 0:
+            continue  # a leaf between two ops of a run cannot close a cycle
+        key = (d.get("source"), chains[n]) if v.rep[n] == n and d.get("source") else None
+        if key is None or key != last:
+            if len(run) > 1:
+                runs.append(run)
+            run = []
+        if key is not None:
+            run.append(n)
+        last = key
+    if len(run) > 1:
+        runs.append(run)
+    for run in runs:
+        key = ("l", run[0])
+        d = G.nodes[run[0]]
+        code = d.get("code") or ""
+        title = f"{d.get('source')}: {code[:28] + '...' if len(code) > 31 else code}"
+        v.groups[key] = Group("line", title, list(run), parent=chains[run[0]])
+        for m in run:
+            v.rep[m] = key
+    for n in sorted(G):   # a leaf whose users are all in one line group joins it
+        if G.in_degree(n) == 0 and v.rep[n] == n:
+            heads = {v.rep[s] for s in G.successors(n)}
+            head = heads.pop() if len(heads) == 1 else None
+            if head in v.groups and v.groups[head].kind == "line":
+                v.rep[n] = head
+                v.groups[head].members = sorted(v.groups[head].members + [n])
+    _resolve(v)
+    if runs:
+        v.notes.append(f"{len(runs)} runs of one source line grouped ({sum(map(len, runs))} ops)")
+
+
+def _merge_steps(G, v, size):
+    """Last resort: merge what is drawn, `size` consecutive boxes at a time in dependency order (each
+    leaf with its first user), so at most about total/size boxes remain and the drawing stays a DAG."""
+    order, edges, first = quotient(G, v.rep)
+    keys = sorted(first, key=first.get)
+    preds, users = defaultdict(set), defaultdict(list)
+    for a, b in sorted(edges, key=lambda e: (first[e[0]], first[e[1]])):
+        preds[b].add(a)
+        users[a].append(b)
+    order = [k for k in order if preds[k]]
+    chunk_of = {k: i // size for i, k in enumerate(order)}
+    for i, k in enumerate(keys):
+        if not preds[k]:
+            heads = [chunk_of[h] for h in users[k] if h in chunk_of]
+            chunk_of[k] = min(heads) if heads else -1 - i
+    members = defaultdict(list)
+    for n in sorted(G):
+        members[chunk_of[v.rep[n]]].append(n)
+    for nodes in members.values():
+        if len({v.rep[n] for n in nodes}) < 2:
+            continue
+        key = ("b", nodes[0])
+        v.groups[key] = Group("block", f"steps {nodes[0]}..{nodes[-1]}", nodes)
+        for n in nodes:
+            v.rep[n] = key
+    v.notes[:] = [n for n in v.notes if not n.startswith("consecutive steps merged")]
+    v.notes.append(f"consecutive steps merged, up to {size} boxes per block")
+
+
+def _topological(keys, preds, first):
+    """`keys` in an order where each comes after its predecessors, earliest in trace order first."""
+    inside = set(keys)
+    waiting = {k: len(preds[k] & inside) for k in keys}
+    succs = defaultdict(list)
+    for k in keys:
+        for p in sorted(preds[k] & inside, key=first.get):
+            succs[p].append(k)
+    ready = [(first[k], k) for k in keys if waiting[k] == 0]
+    heapq.heapify(ready)
+    out = []
+    while ready:
+        _, k = heapq.heappop(ready)
+        out.append(k)
+        for s in succs[k]:
+            waiting[s] -= 1
+            if waiting[s] == 0:
+                heapq.heappush(ready, (first[s], s))
+    return out
 
 
 def dot_id(key):
@@ -501,7 +672,7 @@ def to_dot(G, *, highlight=None, id_prefix=None, warn=True, **options):
     name = str(G.graph.get("function") or "graph")
     dot = graphviz.Digraph(
         name=graphviz.nohtml(style.escape(name)),
-        graph_attr={"rankdir": opts["rankdir"], "bgcolor": theme["bg"], "fontname": "Helvetica",
+        graph_attr={"rankdir": v.rankdir, "bgcolor": theme["bg"], "fontname": "Helvetica",
                     "fontcolor": theme["fg"], "fontsize": "11", "id": f"{prefix}graph", "nodesep": "0.25",
                     "ranksep": "0.35"},
         node_attr={"shape": "box", "style": "filled", "fontname": "Helvetica", "fontsize": "10",
@@ -523,9 +694,24 @@ def to_dot(G, *, highlight=None, id_prefix=None, warn=True, **options):
     for inst, (_, parent) in sorted(v.clusters.items()):
         children[parent].append(inst)
 
+    titles = node_titles(G, v)
+    copy_ids = {}   # (leaf, user) -> DOT name of the leaf's copy drawn next to that user
+    for leaf, heads in sorted(v.copies.items()):
+        for k, head in enumerate(heads):
+            copy_ids[leaf, head] = dot_id(leaf) + (f"_{k + 1}" if k else "")
+            placed = v.placement[head]
+            by_cluster[placed[-1] if placed else None].append(("c", leaf, head))
+    by_cluster = {inst: [k for k in keys if k not in v.copies] for inst, keys in by_cluster.items()}
+
     def fill(graph, inst):
         for key in by_cluster.get(inst, ()):
-            graph.node(dot_id(key), **_node_attrs(G, v, key, opts, prefix, rep_marks.get(key), marks))
+            if isinstance(key, tuple) and key[0] == "c":
+                _, leaf, head = key
+                attrs = _node_attrs(G, v, leaf, opts, prefix, rep_marks.get(leaf), marks, titles)
+                attrs.update(id=f"{prefix}{copy_ids[leaf, head]}", **{"class": f"copy {prefix}{dot_id(leaf)}"})
+                graph.node(copy_ids[leaf, head], **attrs)
+            else:
+                graph.node(dot_id(key), **_node_attrs(G, v, key, opts, prefix, rep_marks.get(key), marks, titles))
         for child in children.get(inst, ()):
             if _has_nodes(child, by_cluster, children):
                 with graph.subgraph(name=f"cluster_s{child}") as sub:
@@ -540,13 +726,28 @@ def to_dot(G, *, highlight=None, id_prefix=None, warn=True, **options):
     # A true edge label reads best (dot gives it room), but adds a rank per edge, which is slow on dense
     # graphs; an xlabel costs nothing in layout but its placement is slow on long thin ones.
     label_attr = "label" if len(edges) <= 1.2 * len(v.first) + 20 else "xlabel"
+    main = main_operands(quotient(G, v.rep)[0], edges)
     for (ru, rw), data in edges.items():
         mark = rep_marks.get((ru, rw))
         attrs = _edge_attrs(data, opts, prefix, ru, rw, max_flow, mark, marks)
         if "label" in attrs:
             attrs[label_attr] = attrs.pop("label")
-        dot.edge(dot_id(ru), dot_id(rw), **attrs)
+        if main.get(rw) == ru:
+            attrs["weight"] = "8"   # keep the main flow straight; weights and constants sit beside it
+        dot.edge(copy_ids.get((ru, rw), dot_id(ru)), dot_id(rw), **attrs)
     return dot.source
+
+
+def main_operands(order, edges):
+    """Drawn node -> its operand with the longest chain of ops behind it: the flow the eye follows."""
+    depth, preds = {}, defaultdict(list)
+    for a, b in sorted(edges, key=lambda e: (dot_id(e[0]), dot_id(e[1]))):
+        preds[b].append(a)
+    position = {k: i for i, k in enumerate(order)}
+    for k in order:
+        depth[k] = max((depth[p] + 1 for p in preds.get(k, ())), default=0)
+    main = {k: max(ps, key=lambda p: (depth[p], -position[p])) for k, ps in preds.items()}
+    return {k: p for k, p in main.items() if depth[p] > 0}
 
 
 def _check_prefix(prefix):
@@ -572,7 +773,24 @@ def _representative_marks(v, node_marks, edge_marks):
     return out
 
 
-def _node_attrs(G, v, key, opts, prefix, mark, marks):
+def node_titles(G, v):
+    """Each drawn node's first label line: a name assigned in a loop gets its occurrence (h#3), so a
+    step reads h#3 -> h#4, not h -> h."""
+    counts = Counter(d.get("name") for n, d in G.nodes(data=True) if d.get("op") not in ("input", "const"))
+    seen, titles = Counter(), {}
+    for n in sorted(G):
+        d = G.nodes[n]
+        name = d.get("name") or ""
+        if d.get("op") in ("input", "const") or counts[name] < 2 or not name.isidentifier():
+            title = style.node_title(d)
+        else:
+            seen[name] += 1
+            title = style.node_title(dict(d, name=f"{name}#{seen[name]}"))
+        titles[n] = title
+    return titles
+
+
+def _node_attrs(G, v, key, opts, prefix, mark, marks, titles=None):
     theme, precision = style.THEMES[opts["theme"]], opts["precision"]
     attrs = {"id": f"{prefix}{dot_id(key)}"}
     if key in v.groups:
@@ -595,8 +813,9 @@ def _node_attrs(G, v, key, opts, prefix, mark, marks):
                      tooltip=style.lines(*(style.escape(t) for t in tip)))
     else:
         data = G.nodes[key]
-        attrs.update(label=style.node_label(data, precision, opts["values"], opts["grads"]),
-                     tooltip=style.node_tooltip(data, precision, mark))
+        title = (titles or {}).get(key)
+        attrs.update(label=style.node_label(data, precision, opts["values"], opts["grads"], title=title),
+                     tooltip=style.node_tooltip(data, precision, mark, title=title))
         op = data.get("op")
         if key == G.graph.get("output"):
             attrs.update(fillcolor=theme["output"], peripheries="2")

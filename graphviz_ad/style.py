@@ -190,9 +190,9 @@ def node_title(data):
     return f"{name}: {display}"
 
 
-def node_label(data, precision=3, values=True, grads=True):
+def node_label(data, precision=3, values=True, grads=True, title=None):
     """Plain multi-line node label (the cheapest label form for dot): title, value, gradient."""
-    parts = [escape(node_title(data))]
+    parts = [escape(title or node_title(data))]
     if values and data.get("value") is not None:
         parts.append(escape("val " + summary(data["value"], precision)))
     if grads and data.get("grad") is not None:
@@ -200,10 +200,11 @@ def node_label(data, precision=3, values=True, grads=True):
     return lines(*parts)
 
 
-def node_tooltip(data, precision=3, mark=None):
+def node_tooltip(data, precision=3, mark=None, title=None):
     """Everything known about a node, for the SVG tooltip."""
+    name = data.get("name", "")
     parts = [
-        f"{data.get('name', '')} [{data.get('op', '')}]",
+        f"{name if not title or title == node_title(data) else title} [{data.get('op', '')}]",
         f"shape {shape_text(data.get('shape', ()))} {data.get('dtype', '')}",
         "value " + full_text(data.get("value"), precision),
         "grad " + full_text(data.get("grad"), precision),

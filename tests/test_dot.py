@@ -169,8 +169,8 @@ def test_function_names_that_look_like_html_are_quoted():
 def test_unknown_option_names_the_option_and_lists_the_valid_ones():
     with pytest.raises(ga.RenderError, match=r"unknown option: 'colour' \(must be one of \['budget', "):
         to_dot(tiny(), colour="red")
-    assert sorted(OPTIONS) == ["budget", "collapse", "color_by", "exploding", "fold", "formulas", "grads", "labels",
-                               "legend", "precision", "rankdir", "theme", "values", "vanishing"]
+    assert sorted(OPTIONS) == ["budget", "collapse", "color_by", "exploding", "fit_width", "fold", "formulas", "grads",
+                               "labels", "legend", "literals", "precision", "rankdir", "theme", "values", "vanishing"]
 
 
 @pytest.mark.parametrize("option,value", [

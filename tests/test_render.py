@@ -70,7 +70,7 @@ def edges_of(svg):
 
 def test_each_edge_colour_matches_its_gain_and_widths_follow_the_flow(render_engine):
     G = traced()
-    svg = ga.render(G, engine=render_engine, color_by="factor")
+    svg = ga.render(G, engine=render_engine, color_by="factor", literals=True)
     drawn = edges_of(svg)
     assert len(drawn) == G.number_of_edges()
     kinds = set()
@@ -218,7 +218,7 @@ def test_pygraphviz_draws_svg_with_no_dot_on_path(no_dot_on_path):
     pytest.importorskip("pygraphviz")
     assert shutil.which("dot") is None
     assert render_module.find_engine() == "pygraphviz"
-    svg = ga.render(traced())
+    svg = ga.render(traced(), literals=True)
     assert len(edges_of(svg)) == traced().number_of_edges()
 
 
