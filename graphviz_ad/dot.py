@@ -174,7 +174,7 @@ def scope_instances(G):
     return chains, instances
 
 
-def view(G, opts, warn=True):
+def view(G, opts, warn=True, width_scale=1.0):
     """Decide what to draw and which way it runs.
 
     The user's own choices come first (collapse, fold, literals). Then, unless budget is None (draw
@@ -194,14 +194,16 @@ def view(G, opts, warn=True):
         _fold_runs(G, v, chains, opts["fold"])
     over = budget is not None and not fits(G, v, budget)
     fit_width = opts["fit_width"] if budget is not None else None
+    estimate_opts = dict(opts, fit_width=fit_width and max(100, int(fit_width / width_scale)))
     start_notes = len(v.notes)
     for step in _reductions(G, v, chains, instances, opts):
-        if (budget is None or fits(G, v, budget)) and (fit_width is None or legible(G, v, opts)):
+        if (budget is None or fits(G, v, budget)) and (fit_width is None or legible(G, v, estimate_opts)):
             break
         step()
     drawn = drawn_graph(G, v, opts, copies=budget is not None)
     v.copies = drawn.copies
-    v.rankdir = opts["rankdir"] or (layout.choose_rankdir(drawn, fit_width, opts["labels"])[0] if fit_width else "LR")
+    v.rankdir = opts["rankdir"] or (layout.choose_rankdir(drawn, estimate_opts["fit_width"], opts["labels"])[0]
+                                    if fit_width else "LR")
     shown = set(v.rep.values())
     v.groups = {k: g for k, g in v.groups.items() if k in shown}
     for group in v.groups.values():
@@ -393,9 +395,21 @@ def _collapse_scopes(G, v, chains, instances, depth):
 
 
 def _fold_runs(G, v, chains, fold_min):
-    """Fold chains of single-use ops (x -> sin -> sin -> ...) of at least `fold_min` nodes into one node."""
+    """Fold chains of single-use ops (x -> sin -> sin -> ...) of at least `fold_min` nodes into one node.
+
+    An op of the chain may also read leaves (a weight shared by every layer, a literal) and side ops
+    computed from leaves alone (the w[i] of h * w[i], the x*x of total + x*x): they fold with it, so a
+    loop's body repeated N times becomes one `(body) xN` box.
+    """
     def linkable(n):
         return v.rep[n] == n and G.nodes[n].get("op") not in ("input", "const") and n != G.graph.get("output")
+
+    def is_leaf(p):
+        return G.in_degree(p) == 0 and v.rep[p] in (p, v.rep.get(next(iter(G.successors(p)), None)))
+
+    def side_op(p, m):
+        return (v.rep[p] == p and G.in_degree(p) > 0 and list(G.successors(p)) == [m] and chains[p] == chains[m]
+                and all(is_leaf(q) for q in G.predecessors(p)))
 
     def successor(n):
         """The next node of n's run, or None."""
@@ -405,7 +419,7 @@ def _fold_runs(G, v, chains, fold_min):
         m = succ[0]
         if v.rep[m] != m or G.nodes[m].get("op") in ("input", "const"):
             return None
-        preds = [p for p in G.predecessors(m) if G.nodes[p].get("op") != "const"]
+        preds = [p for p in G.predecessors(m) if p == n or not (is_leaf(p) or side_op(p, m))]
         return m if preds == [n] and chains[m] == chains[n] else None
 
     nxt = {n: successor(n) for n in sorted(G)}
@@ -419,13 +433,14 @@ def _fold_runs(G, v, chains, fold_min):
             runs.append(run)
     for run in runs:
         key = ("f", run[0])
-        inside = set(run)
-        consts = sorted(p for m in run for p in G.predecessors(m)
-                        if G.nodes[p].get("op") == "const" and v.rep[p] == p and set(G.successors(p)) <= inside)
-        v.groups[key] = Group("fold", _run_title([G.nodes[m].get("display") or G.nodes[m].get("op") for m in run]),
-                              sorted(set(run) | set(consts)), parent=chains[run[0]])
+        ops = set(run) | {p for m in run[1:] for p in G.predecessors(m) if side_op(p, m)}
+        leaves = {p for m in ops for p in G.predecessors(m)   # constants only it uses; inputs stay drawn
+                  if G.nodes[p].get("op") == "const" and v.rep[p] == p and set(G.successors(p)) <= ops}
+        title = _run_title([G.nodes[m].get("display") or G.nodes[m].get("op") for m in sorted(ops)])
+        v.groups[key] = Group("fold", title, sorted(ops | leaves), parent=chains[run[0]])
         for m in v.groups[key].members:
             v.rep[m] = key
+    _resolve(v)
     if runs:
         v.notes.append(f"{len(runs)} runs of repeated ops folded ({sum(map(len, runs))} nodes)")
 
@@ -458,7 +473,7 @@ def _group_lines(G, v, chains):
     if len(run) > 1:
         runs.append(run)
     for run in runs:
-        key = ("l", run[0])
+        key = ("b", run[0])
         d = G.nodes[run[0]]
         code = d.get("code") or ""
         title = f"{d.get('source')}: {code[:28] + '...' if len(code) > 31 else code}"
@@ -642,7 +657,7 @@ def _path_gain(G, v, head, edges, heads):
     return sum((G.edges[e].get("gain") or 0.0) * reach[e[1]] for e in edges)
 
 
-def to_dot(G, *, highlight=None, id_prefix=None, warn=True, **options):
+def to_dot(G, *, highlight=None, id_prefix=None, warn=True, width_scale=1.0, note=None, **options):
     """The DOT source of a traced graph: edges coloured by gain, widths by gradient flow, a legend.
 
     Args:
@@ -651,6 +666,8 @@ def to_dot(G, *, highlight=None, id_prefix=None, warn=True, **options):
             drawn in a colour per mark and listed in the legend.
         id_prefix: prefix of every id in the SVG, so several pictures can share one HTML page.
         warn: warn on stderr when the graph is collapsed to fit the node budget.
+        width_scale: how much wider the drawing came out than estimated, when it is redrawn narrower.
+        note: one more line for the legend (the renderer says so when a layout ran out of time).
         **options: see `OPTIONS` (rankdir, precision, values, grads, formulas, labels, theme,
             vanishing, exploding, collapse, fold, budget, legend).
 
@@ -663,13 +680,16 @@ def to_dot(G, *, highlight=None, id_prefix=None, warn=True, **options):
     opts = check_options(options)
     prefix = _check_prefix(id_prefix)
     node_marks, edge_marks = check_highlight(G, highlight)
-    v = view(G, opts, warn=warn)
+    v = view(G, opts, warn=warn, width_scale=width_scale)
+    if note:
+        v.notes.append(note)
     theme = style.THEMES[opts["theme"]]
     edges = combined_edges(G, v)
     marks = style.mark_colors(list(node_marks.values()) + list(edge_marks.values()))
     rep_marks = _representative_marks(v, node_marks, edge_marks)
 
     name = str(G.graph.get("function") or "graph")
+    titles = node_titles(G, v)
     dot = graphviz.Digraph(
         name=graphviz.nohtml(style.escape(name)),
         graph_attr={"rankdir": v.rankdir, "bgcolor": theme["bg"], "fontname": "Helvetica",
@@ -684,7 +704,8 @@ def to_dot(G, *, highlight=None, id_prefix=None, warn=True, **options):
         with dot.subgraph(name="cluster_legend") as legend:
             legend.attr(label="", color=theme["cluster_border"], id=f"{prefix}legend", style="rounded")
             legend.node("legend", label=style.legend_html(opts["theme"], opts["vanishing"], opts["exploding"],
-                                                          marks, v.notes),
+                                                          marks, v.notes, _features(G, v, titles),
+                                                          opts["color_by"]),
                         shape="plaintext", style="", id=f"{prefix}legend_table", tooltip="legend")
 
     by_cluster = defaultdict(list)
@@ -694,7 +715,6 @@ def to_dot(G, *, highlight=None, id_prefix=None, warn=True, **options):
     for inst, (_, parent) in sorted(v.clusters.items()):
         children[parent].append(inst)
 
-    titles = node_titles(G, v)
     copy_ids = {}   # (leaf, user) -> DOT name of the leaf's copy drawn next to that user
     for leaf, heads in sorted(v.copies.items()):
         for k, head in enumerate(heads):
@@ -736,6 +756,23 @@ def to_dot(G, *, highlight=None, id_prefix=None, warn=True, **options):
             attrs["weight"] = "8"   # keep the main flow straight; weights and constants sit beside it
         dot.edge(copy_ids.get((ru, rw), dot_id(ru)), dot_id(rw), **attrs)
     return dot.source
+
+
+def _features(G, v, titles):
+    """The optional features of the picture that the legend explains (style.LEGEND_FEATURES)."""
+    drawn = [k for k in v.placement if isinstance(k, int)]
+    used = set()
+    if any(np.ndim(G.nodes[k].get("value")) > 0 for k in drawn):
+        used.add("arrays")
+    if any("#" in titles[k] and titles[k] != style.node_title(G.nodes[k]) for k in drawn):
+        used.add("indexed")
+    if v.copies:
+        used.add("copies")
+    if any(v.rep[n] != n and isinstance(v.rep[n], int) for n in G):
+        used.add("literals")
+    if v.groups:
+        used.add("groups")
+    return used
 
 
 def main_operands(order, edges):

@@ -44,6 +44,8 @@ def to_html(G, *, fragment=False, highlight=None, id_prefix=None, engine=None, *
         RenderError: an unknown or invalid option, prefix or highlight, or Graphviz failed.
         EngineNotFound: no Graphviz is available.
     """
+    # The page pans and zooms, and every node can be clicked: draw them all, literals too, unless asked.
+    options = {"fit_width": None, "literals": True, **options}
     opts = check_options(options)
     node_marks, edge_marks = check_highlight(G, highlight)
     data = page_data(G, opts, node_marks, edge_marks, highlight)

@@ -13,6 +13,7 @@ and to decide when to reduce the drawing further.
 """
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -157,3 +158,10 @@ def wall_clock_budgets(budget, seconds, tries=3):
         out.append((max(1, nodes), seconds * share))
         nodes = max(1, int(math.ceil(nodes / 4)))
     return out
+
+
+def svg_overflow(svg, fit_width):
+    """How many times wider than legible at `fit_width` an SVG drawing is (<= 1: legible)."""
+    head = svg[:2000].decode("utf-8", "replace") if isinstance(svg, bytes) else svg[:2000]
+    found = re.search(r'<svg width="([\d.]+)pt"', head)
+    return float(found[1]) / max_width_pt(fit_width) if found else 1.0

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from . import export
+from . import export, layout
 from .dot import check_options, to_dot
 from .errors import EngineNotFound, GraphvizAdError, RenderError
 
@@ -66,12 +66,19 @@ def find_engine(engine=None):
     raise EngineNotFound(f"no Graphviz layout engine found (no `dot` on PATH, no pygraphviz); {INSTALL_HINT}")
 
 
-# Long enough for every drawing within the node budget; a layout still running after it is stopped with
-# an error saying what to do, rather than left to run for many minutes without a word.
+# A layout asked to draw every node (budget=None) is stopped after this long with an error saying what to
+# do, rather than left to run for many minutes without a word.
 LAYOUT_TIMEOUT = 300
+# Every other drawing is due within LAYOUT_SECONDS: a layout still running after its share of that time is
+# stopped and the drawing reduced further (see layout.wall_clock_budgets).
+LAYOUT_SECONDS = 10
 
 
-def run_engine(source, format="svg", engine=None):
+class LayoutTimeout(RenderError):
+    """Graphviz ran past its time and was stopped."""
+
+
+def run_engine(source, format="svg", engine=None, timeout=None):
     """Lay out DOT source and return the drawing's bytes.
 
     Raises:
@@ -91,14 +98,15 @@ def run_engine(source, format="svg", engine=None):
     # SOURCE_DATE_EPOCH keeps cairo's PDF creation date fixed, so PDFs are reproducible too.
     env = dict(os.environ, SOURCE_DATE_EPOCH=os.environ.get("SOURCE_DATE_EPOCH", "0"))
     try:
+        timeout = LAYOUT_TIMEOUT if timeout is None else timeout
         done = subprocess.run([engine, f"-T{format}"], input=source.encode("utf-8"), capture_output=True, env=env,
-                              timeout=LAYOUT_TIMEOUT)
+                              timeout=timeout)
     except OSError as e:
         raise EngineNotFound(f"cannot run Graphviz {engine!r}: {e}; {INSTALL_HINT}") from e
     except subprocess.TimeoutExpired:
-        raise RenderError(f"Graphviz {engine} took over {LAYOUT_TIMEOUT:g} s to lay this graph out and was stopped; "
-                          "draw less of it (collapse=1, a smaller budget) or write format='dot' and run "
-                          "Graphviz yourself") from None
+        raise LayoutTimeout(f"Graphviz {engine} took over {timeout:g} s to lay this graph out and was stopped; "
+                            "draw less of it (collapse=1, a smaller budget) or write format='dot' and run "
+                            "Graphviz yourself") from None
     if done.returncode != 0:
         errors = [line for line in done.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
         detail = next((line for line in errors if "rror" in line), errors[0] if errors else "no message")
@@ -140,9 +148,10 @@ def render(G, path=None, format=None, *, highlight=None, id_prefix=None, engine=
     elif format == "json":
         check_options(options)
         data = export.to_json(G).encode("utf-8")
+    elif format == "dot":
+        data = to_dot(G, highlight=highlight, id_prefix=id_prefix, **options).encode("utf-8")
     else:
-        source = to_dot(G, highlight=highlight, id_prefix=id_prefix, **options)
-        data = source.encode("utf-8") if format == "dot" else run_engine(source, format, engine)
+        data = _draw_in_time(G, format, engine, highlight, id_prefix, options)
         if format == "svg" and id_prefix:
             # Graphviz names each tooltip's anchor "a_" + id; move the prefix to the front of those too.
             for form in {id_prefix, id_prefix.replace("-", "&#45;")}:
@@ -151,6 +160,37 @@ def render(G, path=None, format=None, *, highlight=None, id_prefix=None, engine=
         return data
     Path(path).write_bytes(data)
     return path
+
+
+def _draw_in_time(G, format, engine, highlight, id_prefix, options):
+    """Run Graphviz within LAYOUT_SECONDS: a layout past its share of the time is stopped and the drawing
+    reduced to a quarter of the nodes, then again; an SVG wider than the fit width allows is redrawn once
+    with the estimates scaled by how far off they were. budget=None draws every node, once."""
+    opts = check_options(options)
+    if opts["budget"] is None:
+        return run_engine(to_dot(G, highlight=highlight, id_prefix=id_prefix, **options), format, engine)
+    first_error, scale = None, 1.0
+    for budget, seconds in layout.wall_clock_budgets(opts["budget"], LAYOUT_SECONDS):
+        note = None if first_error is None else f"layout took over {first_error.seconds:g} s: reduced further"
+        source = to_dot(G, highlight=highlight, id_prefix=id_prefix, width_scale=scale, note=note,
+                        **dict(options, budget=budget))
+        try:
+            data = run_engine(source, format, engine, timeout=min(LAYOUT_TIMEOUT, seconds))
+        except LayoutTimeout as e:
+            e.seconds = min(LAYOUT_TIMEOUT, seconds)
+            first_error = first_error or e
+            continue
+        over = layout.svg_overflow(data, opts["fit_width"]) if format == "svg" and opts["fit_width"] else 1.0
+        if over <= 1.0 or scale > 1.0:
+            return data
+        scale = over
+        try:   # the estimate was off: redraw once, narrower
+            return run_engine(to_dot(G, highlight=highlight, id_prefix=id_prefix, width_scale=scale, note=note,
+                                     **dict(options, budget=budget)), format, engine,
+                              timeout=min(LAYOUT_TIMEOUT, seconds))
+        except LayoutTimeout:
+            return data
+    raise first_error
 
 
 def mimebundle(G):

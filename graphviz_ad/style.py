@@ -260,34 +260,55 @@ def mark_colors(names):
     return {n: MARK_COLORS.get(n) or next(fallback) for n in sorted(set(names))}
 
 
-def legend_html(theme="light", vanishing=1e-3, exploding=1e3, marks=None, notes=()):
-    """An HTML-like table explaining colours, widths, node kinds and marks; drawn as one node in the graph."""
+# What the legend says for each optional feature of a picture, shown only when the picture uses it.
+LEGEND_FEATURES = {
+    "arrays": "[4x3] |1.4| -0.97..0.37: an array's shape, norm, min..max",
+    "indexed": "h#3: the 3rd value assigned to h (a loop)",
+    "copies": "a leaf drawn beside each of its far-apart uses (one value)",
+    "literals": "literal constants shown in their op's label (literals=True draws them)",
+    "groups": "3-D box: ops drawn as one (its edges carry their combined gain)",
+}
+LEGEND_PT = 9  # the legend's font size: the smallest text of a picture (see layout.SMALLEST_FONT_PT)
+
+
+def legend_html(theme="light", vanishing=1e-3, exploding=1e3, marks=None, notes=(), used=(), color_by="gradient"):
+    """A compact HTML-like table explaining the colour scale, line styles, node kinds, the marks and the
+    other features (LEGEND_FEATURES) a picture uses; drawn as one node in the graph."""
     c = THEMES[theme]
     lo, hi = int(math.floor(math.log10(vanishing))), int(math.ceil(math.log10(exploding)))
     bar = "".join(
-        f'<TD BGCOLOR="{gain_color(10.0 ** k, theme, vanishing, exploding)}" WIDTH="28">'
-        f'<FONT COLOR="{_text_on(gain_color(10.0 ** k, theme, vanishing, exploding))}" POINT-SIZE="8">'
+        f'<TD BGCOLOR="{gain_color(10.0 ** k, theme, vanishing, exploding)}" WIDTH="30">'
+        f'<FONT COLOR="{_text_on(gain_color(10.0 ** k, theme, vanishing, exploding))}">'
         f"{_decade(k)}</FONT></TD>" for k in range(lo, hi + 1))
+    what = ("the gradient it carries against the output's" if color_by == "gradient"
+            else "gain |d result / d operand|")
 
-    def row(text, swatch="", color=None):
-        mark = f'<FONT COLOR="{color or c["fg"]}">{swatch}</FONT> ' if swatch else ""
-        return f'<TR><TD ALIGN="LEFT">{mark}{html.escape(text)}</TD></TR>'
+    def swatch(symbol, color):
+        return f'<FONT COLOR="{color}">{symbol}</FONT>'
+
+    def row(*parts):
+        return f'<TR><TD ALIGN="LEFT">{"  ".join(parts)}</TD></TR>'
 
     rows = [
-        "<TR><TD><B>edge colour: gain |d result / d operand|</B></TD></TR>",
-        f'<TR><TD><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2"><TR>{bar}</TR></TABLE></TD></TR>',
-        row(f"blue: vanishing (<= {vanishing:g}), grey: x1, orange: exploding (>= {exploding:g})"),
-        row("width: |grad flow| (log scale, widest = largest)", "\u2501\u2501\u25b6", c["neutral"]),
-        row("dashed grey: exactly 0 (dead unit, zero factor)", "\u254c\u254c\u25b6", c["zero"]),
-        row("bold magenta: NaN or Inf", "\u2501\u2501\u25b6", c["nan"]),
-        row("dotted, hollow arrow: out of a constant, no gradient", "\u00b7\u00b7\u00b7\u25b7", c["const_edge"]),
-        row("edge label: local factor, or 'gain' when not one number", "\u00d7"),
-        row("input: bold box; output: double box; constant: dashed", "\u25a0", c["input"]),
-        row("collapsed scope, folded run or block: 3-D box", "\u25a0", c["group"]),
+        row(f"<B>edge colour</B>: {html.escape(what)}"),
+        f'<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2"><TR>{bar}'
+        f'<TD>{html.escape(f" vanishing <= {vanishing:g}, exploding >= {exploding:g}")}</TD></TR></TABLE></TD></TR>',
+        row(swatch("\u2501\u25b6", c["neutral"]) + " width: |grad flow|",
+            swatch("\u254c\u25b6", c["zero"]) + " exactly 0",
+            swatch("\u2501\u25b6", c["nan"]) + " NaN or Inf",
+            swatch("\u00b7\u00b7\u25b7", c["const_edge"]) + " from a constant",
+            "\u00d7: local factor"),
+        row(swatch("\u25a0", c["input"]) + " input (bold)", swatch("\u25a0", c["output"]) + " output (double)",
+            swatch("\u25a1", c["muted"]) + " constant (dashed)"),
     ]
-    rows += [row(f"mark: {name}", "\u2588\u2588", color) for name, color in sorted((marks or {}).items())]
-    rows += [row(note, "\u26a0", c["warm"]) for note in notes]
-    return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">' + "".join(rows) + "</TABLE>>"
+    rows += [row(html.escape(LEGEND_FEATURES[name])) for name in LEGEND_FEATURES if name in used]
+    if marks:
+        rows.append(row(*(swatch("\u2588\u2588", color) + html.escape(f" mark: {name}")
+                          for name, color in sorted(marks.items()))))
+    rows += [row(swatch("\u26a0", c["warm"]) + " " + html.escape(note)) for note in notes]
+    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1"><TR><TD>'
+            f'<FONT POINT-SIZE="{LEGEND_PT}"><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
+            + "".join(rows) + "</TABLE></FONT></TD></TR></TABLE>>")
 
 
 def _decade(k):
