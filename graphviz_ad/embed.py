@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .diagnose import diagnose as run_diagnose
 from .dot import BOOLEAN_WORDS, OPTIONS, option_from_text
 from .errors import GraphvizAdError, RenderError
+from .layout import SCALABLE_STYLE
 from .render import render
 from .targets import InputError, TargetError, load_target, resolve_inputs, trace_inputs
 
@@ -148,7 +149,7 @@ def inline_svg(svg, alt):
     end = svg.find(">", start)
     if start < 0 or end < 0:
         raise RenderError("Graphviz returned no <svg> element")
-    return (f'<svg class="autodiff-graph" role="img" aria-label="{html.escape(alt)}"'
+    return (f'<svg class="autodiff-graph" role="img" aria-label="{html.escape(alt)}" style="{SCALABLE_STYLE}"'
             f"{svg[start + len('<svg'):end + 1]}\n{_STYLE}{svg[end + 1:].rstrip()}")
 
 

@@ -165,3 +165,8 @@ def svg_overflow(svg, fit_width):
     head = svg[:2000].decode("utf-8", "replace") if isinstance(svg, bytes) else svg[:2000]
     found = re.search(r'<svg width="([\d.]+)pt"', head)
     return float(found[1]) / max_width_pt(fit_width) if found else 1.0
+
+
+# The inline style of a drawing shown in a page (docs, Markdown): its natural size when there is room,
+# shrunk to its container's width, keeping its proportions (the viewBox), when there is not.
+SCALABLE_STYLE = "max-width: 100%; height: auto;"

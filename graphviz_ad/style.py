@@ -142,6 +142,9 @@ def fmt(x, precision=3):
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
     text = f"{x:.{precision}g}"
+    if "e" in text:   # 6e+03 -> 6e3, 3.89e-05 -> 3.89e-5
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
     return "0" if text == "-0" else text
 
 
