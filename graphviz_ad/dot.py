@@ -202,8 +202,8 @@ def view(G, opts, warn=True, width_scale=1.0):
         step()
     drawn = drawn_graph(G, v, opts, copies=budget is not None)
     v.copies = drawn.copies
-    v.rankdir = opts["rankdir"] or (layout.choose_rankdir(drawn, estimate_opts["fit_width"], opts["labels"])[0]
-                                    if fit_width else "LR")
+    v.rankdir = opts["rankdir"] or (layout.choose_rankdir(drawn, estimate_opts["fit_width"], opts["labels"],
+                                                          _legend_rows(v, opts))[0] if fit_width else "LR")
     shown = set(v.rep.values())
     v.groups = {k: g for k, g in v.groups.items() if k in shown}
     for group in v.groups.values():
@@ -237,6 +237,7 @@ def _reductions(G, v, chains, instances, opts):
         for depth in range(deepest - 1, -1, -1):
             yield lambda depth=depth: _collapse_if_informative(G, v, chains, instances, depth)
     yield lambda: _group_lines(G, v, chains)
+    yield lambda: _bundle_leaves(G, v)
     size = 2
     while size < 2 * G.number_of_nodes():
         yield lambda size=size: _merge_steps(G, v, size)
@@ -302,9 +303,15 @@ def _box_size(G, v, key, opts):
 def legible(G, v, opts):
     """True when the drawing's text is legible at opts["fit_width"] (see graphviz_ad.layout)."""
     drawn = drawn_graph(G, v, opts)
+    rows = _legend_rows(v, opts)
     if opts["rankdir"]:
-        return layout.fits(drawn, opts["rankdir"], opts["fit_width"], opts["labels"])
-    return layout.choose_rankdir(drawn, opts["fit_width"], opts["labels"])[1]
+        return layout.fits(drawn, opts["rankdir"], opts["fit_width"], opts["labels"], rows)
+    return layout.choose_rankdir(drawn, opts["fit_width"], opts["labels"], rows)[1]
+
+
+def _legend_rows(v, opts):
+    """About how many rows the legend will have (0 without one)."""
+    return 6 + len(v.notes) if opts["legend"] else 0
 
 
 def ranks(G, rep):
@@ -475,11 +482,19 @@ def _group_lines(G, v, chains):
     for run in runs:
         key = ("b", run[0])
         d = G.nodes[run[0]]
-        code = d.get("code") or ""
-        title = f"{d.get('source')}: {code[:28] + '...' if len(code) > 31 else code}"
-        v.groups[key] = Group("line", title, list(run), parent=chains[run[0]])
+        v.groups[key] = Group("line", _line_title(d), list(run), parent=chains[run[0]])
         for m in run:
             v.rep[m] = key
+    for m in sorted(G):   # an op that only finishes one group's work (the neuron's tanh) joins it
+        if v.rep[m] != m or G.in_degree(m) == 0:
+            continue
+        heads = {v.rep[p] for p in G.predecessors(m) if G.in_degree(p) > 0}
+        head = heads.pop() if len(heads) == 1 else None
+        if head in v.groups and v.groups[head].kind == "line" and chains[m] == v.groups[head].parent:
+            leaving = {s for n in v.groups[head].members for s in G.successors(n) if v.rep[s] != head}
+            if leaving == {m}:
+                v.rep[m] = head
+                v.groups[head].members = sorted(v.groups[head].members + [m])
     for n in sorted(G):   # a leaf whose users are all in one line group joins it
         if G.in_degree(n) == 0 and v.rep[n] == n:
             heads = {v.rep[s] for s in G.successors(n)}
@@ -492,9 +507,33 @@ def _group_lines(G, v, chains):
         v.notes.append(f"{len(runs)} runs of one source line grouped ({sum(map(len, runs))} ops)")
 
 
+def _line_title(data):
+    """'L12: total = total + w…': a source line, short enough for a box."""
+    code = data.get("code") or data.get("op") or ""
+    line = str(data.get("source") or "").rpartition(":")[2]
+    return f"L{line}: {code[:18] + '…' if len(code) > 19 else code}" if line else code[:20]
+
+
+def _bundle_leaves(G, v):
+    """Leaves with the same users (800 inputs summed in one loop, a neuron's weights) become one box."""
+    bundles = defaultdict(list)
+    for n in sorted(G):
+        if G.in_degree(n) == 0 and v.rep[n] == n and G.out_degree(n):
+            bundles[frozenset(v.rep[s] for s in G.successors(n)), G.nodes[n].get("op")].append(n)
+    made = [nodes for nodes in bundles.values() if len(nodes) >= 4]
+    for nodes in made:
+        key = ("b", nodes[0])
+        names = [str(G.nodes[n].get("name", n)) for n in (nodes[0], nodes[-1])]
+        v.groups[key] = Group("leaves", f"{names[0]} .. {names[1]}", nodes)
+        for n in nodes:
+            v.rep[n] = key
+    if made:
+        v.notes.append(f"{sum(map(len, made))} leaves with the same users drawn as {len(made)} boxes")
+
+
 def _merge_steps(G, v, size):
-    """Last resort: merge what is drawn, `size` consecutive boxes at a time in dependency order (each
-    leaf with its first user), so at most about total/size boxes remain and the drawing stays a DAG."""
+    """Last resort: merge what is drawn, `size` consecutive boxes at a time in dependency order (leaves
+    among themselves), so at most about total/size boxes remain and the drawing stays a DAG."""
     order, edges, first = quotient(G, v.rep)
     keys = sorted(first, key=first.get)
     preds, users = defaultdict(set), defaultdict(list)
@@ -503,10 +542,8 @@ def _merge_steps(G, v, size):
         users[a].append(b)
     order = [k for k in order if preds[k]]
     chunk_of = {k: i // size for i, k in enumerate(order)}
-    for i, k in enumerate(keys):
-        if not preds[k]:
-            heads = [chunk_of[h] for h in users[k] if h in chunk_of]
-            chunk_of[k] = min(heads) if heads else -1 - i
+    leaves = [k for k in keys if not preds[k]]   # merged among themselves: a leaf has nothing before it
+    chunk_of.update({k: -1 - i // size for i, k in enumerate(leaves)})
     members = defaultdict(list)
     for n in sorted(G):
         members[chunk_of[v.rep[n]]].append(n)
@@ -514,7 +551,9 @@ def _merge_steps(G, v, size):
         if len({v.rep[n] for n in nodes}) < 2:
             continue
         key = ("b", nodes[0])
-        v.groups[key] = Group("block", f"steps {nodes[0]}..{nodes[-1]}", nodes)
+        lines = Counter(_line_title(G.nodes[n]) for n in nodes if G.in_degree(n))
+        title = f"{lines.most_common(1)[0][0]} +{len(lines) - 1} lines" if len(lines) > 1 else next(iter(lines), "")
+        v.groups[key] = Group("block", title or f"steps {nodes[0]}..{nodes[-1]}", nodes)
         for n in nodes:
             v.rep[n] = key
     v.notes[:] = [n for n in v.notes if not n.startswith("consecutive steps merged")]

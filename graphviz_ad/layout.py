@@ -27,6 +27,7 @@ LINE_PT = 12.5             # height of a label line
 NODE_PAD_PT = (12, 8)      # a box's margins, width and height
 RANKSEP_PT, NODESEP_PT = 25, 18
 EDGE_LABEL_PT = (34, 12)   # room an edge label takes between ranks: left-to-right, top-to-bottom
+LEGEND_PT = (300, 14)     # the legend's width and the height of one of its rows
 COPY_SPAN = 3              # a leaf whose users lie more than this many ranks apart is drawn once per use
 
 
@@ -86,15 +87,18 @@ class Estimate:
     height: float
 
 
-def estimate(drawn, rankdir, labels=True):
-    """Estimated (width, height) in points of the drawing laid out `rankdir` ("LR" or "TB")."""
+def estimate(drawn, rankdir, labels=True, legend_rows=0):
+    """Estimated (width, height) in points of the drawing laid out `rankdir` ("LR" or "TB"), with a
+    legend of `legend_rows` rows (dot puts it in the first rank, beside the inputs)."""
     rank = ranks(drawn.keys, drawn.edges)
     if not rank:
         return Estimate(rankdir, 0.0, 0.0)
+    legend = (LEGEND_PT[0] + 16, LEGEND_PT[1] * legend_rows + 16) if legend_rows else (0.0, 0.0)
     low = min(rank.values())
     count = max(rank.values()) - low + 1
     along, across = [0.0] * count, [0.0] * count   # per rank: the biggest box along the flow, total across it
     lr = rankdir in ("LR", "RL")
+    along[0], across[0] = (legend[0], legend[1] + NODESEP_PT) if lr else (legend[1], legend[0] + NODESEP_PT)
     for k in drawn.keys:
         w, h = drawn.size[k]
         r = rank[k] - low
@@ -118,21 +122,21 @@ def estimate(drawn, rankdir, labels=True):
     return Estimate(rankdir, length if lr else breadth, breadth if lr else length)
 
 
-def choose_rankdir(drawn, fit_width, labels=True):
+def choose_rankdir(drawn, fit_width, labels=True, legend_rows=0):
     """("LR" or "TB", fits): left-to-right when it fits the width, else top-to-bottom when that does,
     else whichever is narrower."""
     limit = max_width_pt(fit_width)
-    options = [estimate(drawn, "LR", labels), estimate(drawn, "TB", labels)]
+    options = [estimate(drawn, "LR", labels, legend_rows), estimate(drawn, "TB", labels, legend_rows)]
     for e in options:
         if e.width <= limit and e.height <= MAX_ASPECT * limit:
             return e.rankdir, True
     return min(options, key=lambda e: (e.width > limit, e.height if e.width <= limit else e.width)).rankdir, False
 
 
-def fits(drawn, rankdir, fit_width, labels=True):
+def fits(drawn, rankdir, fit_width, labels=True, legend_rows=0):
     """True when the drawing laid out `rankdir` is legible at `fit_width` (see the module docstring)."""
     limit = max_width_pt(fit_width)
-    e = estimate(drawn, rankdir, labels)
+    e = estimate(drawn, rankdir, labels, legend_rows)
     return e.width <= limit and e.height <= MAX_ASPECT * limit
 
 

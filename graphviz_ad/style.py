@@ -265,11 +265,11 @@ def mark_colors(names):
 
 # What the legend says for each optional feature of a picture, shown only when the picture uses it.
 LEGEND_FEATURES = {
-    "arrays": "[4x3] |1.4| -0.97..0.37: an array's shape, norm, min..max",
+    "arrays": "[4x3] |1.4| -0.97..0.37: shape, norm, min..max",
     "indexed": "h#3: the 3rd value assigned to h (a loop)",
-    "copies": "a leaf drawn beside each of its far-apart uses (one value)",
-    "literals": "literal constants shown in their op's label (literals=True draws them)",
-    "groups": "3-D box: ops drawn as one (its edges carry their combined gain)",
+    "copies": "a leaf drawn again beside each far-apart use",
+    "literals": "literals in their op's label (literals=True: boxes)",
+    "groups": "3-D box: ops drawn as one, edges: combined gain",
 }
 LEGEND_PT = 9  # the legend's font size: the smallest text of a picture (see layout.SMALLEST_FONT_PT)
 
@@ -283,8 +283,7 @@ def legend_html(theme="light", vanishing=1e-3, exploding=1e3, marks=None, notes=
         f'<TD BGCOLOR="{gain_color(10.0 ** k, theme, vanishing, exploding)}" WIDTH="30">'
         f'<FONT COLOR="{_text_on(gain_color(10.0 ** k, theme, vanishing, exploding))}">'
         f"{_decade(k)}</FONT></TD>" for k in range(lo, hi + 1))
-    what = ("the gradient it carries against the output's" if color_by == "gradient"
-            else "gain |d result / d operand|")
+    what = "its gradient against the output's" if color_by == "gradient" else "its gain |d result / d operand|"
 
     def swatch(symbol, color):
         return f'<FONT COLOR="{color}">{symbol}</FONT>'
@@ -294,13 +293,11 @@ def legend_html(theme="light", vanishing=1e-3, exploding=1e3, marks=None, notes=
 
     rows = [
         row(f"<B>edge colour</B>: {html.escape(what)}"),
-        f'<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2"><TR>{bar}'
-        f'<TD>{html.escape(f" vanishing <= {vanishing:g}, exploding >= {exploding:g}")}</TD></TR></TABLE></TD></TR>',
-        row(swatch("\u2501\u25b6", c["neutral"]) + " width: |grad flow|",
-            swatch("\u254c\u25b6", c["zero"]) + " exactly 0",
-            swatch("\u2501\u25b6", c["nan"]) + " NaN or Inf",
-            swatch("\u00b7\u00b7\u25b7", c["const_edge"]) + " from a constant",
-            "\u00d7: local factor"),
+        f'<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2"><TR>{bar}</TR></TABLE></TD></TR>',
+        row(html.escape(f"vanishing <= {vanishing:g}, steady near 1, exploding >= {exploding:g}")),
+        row(swatch("\u2501\u25b6", c["neutral"]) + " width: |grad flow|", swatch("\u254c\u25b6", c["zero"]) + " exactly 0",
+            swatch("\u2501\u25b6", c["nan"]) + " NaN or Inf"),
+        row(swatch("\u00b7\u00b7\u25b7", c["const_edge"]) + " from a constant", "\u00d7: the edge's local factor"),
         row(swatch("\u25a0", c["input"]) + " input (bold)", swatch("\u25a0", c["output"]) + " output (double)",
             swatch("\u25a1", c["muted"]) + " constant (dashed)"),
     ]
