@@ -154,14 +154,12 @@ def copied_leaves(leaves, users, rank):
     return out
 
 
-def wall_clock_budgets(budget, seconds, tries=3):
-    """(node budget, seconds) of each layout attempt: each try a quarter of the nodes, in the time left."""
-    shares = [0.5, 0.3, 0.2][:tries]
-    out, nodes = [], budget
-    for share in shares:
-        out.append((max(1, nodes), seconds * share))
-        nodes = max(1, int(math.ceil(nodes / 4)))
-    return out
+TIME_SHARES = (0.5, 0.3, 0.2)  # of the wall-clock budget, for the first layout and two smaller retries
+
+
+def drawn_nodes(source):
+    """How many boxes some DOT source of to_dot draws (the legend not counted)."""
+    return len(re.findall(r"^\t+(?!(?:graph|node|edge|legend) )[\w]+ \[(?!.*->)", source, re.M))
 
 
 def svg_overflow(svg, fit_width):

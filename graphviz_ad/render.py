@@ -164,32 +164,29 @@ def render(G, path=None, format=None, *, highlight=None, id_prefix=None, engine=
 
 def _draw_in_time(G, format, engine, highlight, id_prefix, options):
     """Run Graphviz within LAYOUT_SECONDS: a layout past its share of the time is stopped and the drawing
-    reduced to a quarter of the nodes, then again; an SVG wider than the fit width allows is redrawn once
-    with the estimates scaled by how far off they were. budget=None draws every node, once."""
+    redrawn with a quarter of its boxes, then again; an SVG wider than legible at fit_width is redrawn
+    once with the estimates scaled by how far off they were. budget=None draws every node, once."""
     opts = check_options(options)
     if opts["budget"] is None:
         return run_engine(to_dot(G, highlight=highlight, id_prefix=id_prefix, **options), format, engine)
-    first_error, scale = None, 1.0
-    for budget, seconds in layout.wall_clock_budgets(opts["budget"], LAYOUT_SECONDS):
-        note = None if first_error is None else f"layout took over {first_error.seconds:g} s: reduced further"
+    budget, scale, first_error, first_seconds, note = opts["budget"], 1.0, None, None, None
+    for share in layout.TIME_SHARES:
+        seconds = min(LAYOUT_TIMEOUT, LAYOUT_SECONDS * share)
         source = to_dot(G, highlight=highlight, id_prefix=id_prefix, width_scale=scale, note=note,
                         **dict(options, budget=budget))
         try:
-            data = run_engine(source, format, engine, timeout=min(LAYOUT_TIMEOUT, seconds))
+            data = run_engine(source, format, engine, timeout=seconds)
         except LayoutTimeout as e:
-            e.seconds = min(LAYOUT_TIMEOUT, seconds)
-            first_error = first_error or e
+            first_error, first_seconds = (first_error, first_seconds) if first_error else (e, seconds)
+            budget = max(1, layout.drawn_nodes(source) // 4)
+            note = f"layout ran past {first_seconds:g} s: redrawn with at most {budget} boxes"
             continue
         over = layout.svg_overflow(data, opts["fit_width"]) if format == "svg" and opts["fit_width"] else 1.0
         if over <= 1.0 or scale > 1.0:
             return data
-        scale = over
-        try:   # the estimate was off: redraw once, narrower
-            return run_engine(to_dot(G, highlight=highlight, id_prefix=id_prefix, width_scale=scale, note=note,
-                                     **dict(options, budget=budget)), format, engine,
-                              timeout=min(LAYOUT_TIMEOUT, seconds))
-        except LayoutTimeout:
-            return data
+        scale = over   # the estimate was off: one more try, narrower
+    if first_error is None:
+        return data
     raise first_error
 
 
