@@ -19,6 +19,10 @@ from .render import render
 from .targets import InputError, TargetError, load_target, resolve_inputs, trace_inputs
 
 
+# A documentation page's column, in pixels: drawings are made legible at this width unless :fit_width:
+# says otherwise (see graphviz_ad.layout).
+COLUMN_PX = 800
+
 # Every field of a graph block (and option of the Sphinx directive), with what it takes.
 FIELDS = {
     "expr": "a math expression to trace instead of a TARGET, e.g. sin(x**2)",
@@ -105,6 +109,7 @@ def draw(target, fields, *, id_prefix=None, base_dir=None):
         # Figures centre their text; the page's panels should not be.
         element = f'<div role="figure" aria-label="{html.escape(alt)}" style="text-align: left">{page}</div>'
     else:
+        options.setdefault("fit_width", COLUMN_PX)
         element = inline_svg(render(G, highlight=marks, id_prefix=id_prefix, **options).decode("utf-8"), alt)
     return Drawing(html=element, name=loaded.name, alt=alt, caption=(fields.get("caption") or "").strip(),
                    source_file=_source_file(loaded))
