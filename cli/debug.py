@@ -10,12 +10,13 @@ import json
 import click
 
 import graphviz_ad
-from graphviz_ad.targets import call_arguments
+from graphviz_ad import finding_kinds
+from graphviz_ad.targets import call_arguments, check_wrt
 
 from . import common
 from .render_cmd import output_format
 
-FAIL_ON = ("vanishing", "exploding", "nan", "dead", "saturated", "any")
+FAIL_ON = (*finding_kinds.FAIL_ON, "any")
 
 
 def _json(data):
@@ -123,10 +124,7 @@ def check(target, expr, at, seed, wrt, as_json, output, force, eps, rtol, atol, 
     """
     _stdout_taken(output, as_json)
     loaded, inputs = common.load_inputs(target, expr, at, seed, quiet=quiet)
-    for name in wrt:
-        if name not in inputs:
-            raise common.UsageProblem(f"--wrt {name}: {loaded.name} has no argument {name!r}; its "
-                                      f"arguments: {', '.join(inputs) or 'none'}")
+    check_wrt(loaded, inputs, wrt)
     args, kwargs = call_arguments(loaded.fun, inputs)
     with common.Progress(f"checking {loaded.name}", quiet=quiet), common.report_warnings():
         report = graphviz_ad.check(loaded.fun, *args, wrt=list(wrt) or loaded.wrt, eps=eps, rtol=rtol,

@@ -6,8 +6,8 @@ The graph's attributes are documented in docs/graph-contract.md.
 
 from .errors import EngineNotFound, GradError, GraphvizAdError, GraphvizAdWarning, RenderError, TraceError
 from .graph import Graph
-from .primitives import (PRIMITIVES, Primitive, cross_entropy, log_softmax, logsumexp, mse,
-                         relu, sigmoid, softmax, softplus)
+from .ops import (PRIMITIVES, Primitive, cross_entropy, log_softmax, logsumexp, mse, relu, sigmoid,
+                  softmax, softplus)
 from .trace import grad, trace, value_and_grad
 from .check import CheckReport, check, primitive
 from .diagnose import Finding, Report, diagnose

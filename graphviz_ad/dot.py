@@ -215,12 +215,12 @@ def view(G, opts, warn=True, width_scale=1.0):
     if budget is None and warn and not fits(G, v, OPTIONS["budget"]):
         warnings.warn(f"drawing all {total} nodes with budget=None: Graphviz may take minutes "
                       f"(layout cost {layout_cost(G, v.rep)}; the default budget allows "
-                      f"{COST_PER_NODE * OPTIONS['budget']})", GraphvizAdWarning, stacklevel=3)
+                      f"{COST_PER_NODE * OPTIONS['budget']})", GraphvizAdWarning, stacklevel=4)
     if over:
         v.notes.insert(start_notes, f"showing {_count(v)} of {total} nodes (node budget {budget})")
         if warn:
             warnings.warn(f"graph of {total} nodes is over the render budget of {budget}: {'; '.join(v.notes)}; "
-                          "pass budget=None to draw every node", GraphvizAdWarning, stacklevel=3)
+                          "pass budget=None to draw every node", GraphvizAdWarning, stacklevel=4)
     elif len(v.notes) > start_notes:
         v.notes.insert(start_notes, f"showing {_count(v)} of {total} nodes, legible at {fit_width} px wide")
     if len(v.notes) > start_notes:
@@ -239,7 +239,7 @@ def _reductions(G, v, chains, instances, opts):
     yield lambda: _group_lines(G, v, chains)
     yield lambda: _bundle_leaves(G, v)
     size = 2
-    while size < 2 * G.number_of_nodes():
+    while size < 4 * G.number_of_nodes():
         yield lambda size=size: _merge_steps(G, v, size)
         size *= 2
 
@@ -544,6 +544,8 @@ def _merge_steps(G, v, size):
     chunk_of = {k: i // size for i, k in enumerate(order)}
     leaves = [k for k in keys if not preds[k]]   # merged among themselves: a leaf has nothing before it
     chunk_of.update({k: -1 - i // size for i, k in enumerate(leaves)})
+    if size >= len(keys):   # the very last resort: one box
+        chunk_of = dict.fromkeys(keys, 0)
     members = defaultdict(list)
     for n in sorted(G):
         members[chunk_of[v.rep[n]]].append(n)
@@ -696,6 +698,28 @@ def _path_gain(G, v, head, edges, heads):
     return sum((G.edges[e].get("gain") or 0.0) * reach[e[1]] for e in edges)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """Everything a drawing is made from, checked and derived once: the DOT text and the interactive page share it."""
+
+    opts: dict         # every option, merged over the defaults and checked
+    prefix: str        # the checked id prefix ("" for none)
+    node_marks: dict   # node -> mark name
+    edge_marks: dict   # (u, v) -> mark name
+    view: View
+
+
+def plan(G, *, highlight=None, id_prefix=None, warn=True, width_scale=1.0, note=None, **options):
+    """Check the options, id prefix and highlight, and decide what is drawn (`view`); see `to_dot`."""
+    opts = check_options(options)
+    prefix = _check_prefix(id_prefix)
+    node_marks, edge_marks = check_highlight(G, highlight)
+    v = view(G, opts, warn=warn, width_scale=width_scale)
+    if note:
+        v.notes.append(note)
+    return Plan(opts, prefix, node_marks, edge_marks, v)
+
+
 def to_dot(G, *, highlight=None, id_prefix=None, warn=True, width_scale=1.0, note=None, **options):
     """The DOT source of a traced graph: edges coloured by gain, widths by gradient flow, a legend.
 
@@ -716,12 +740,13 @@ def to_dot(G, *, highlight=None, id_prefix=None, warn=True, width_scale=1.0, not
     Raises:
         RenderError: an unknown or invalid option, or a highlight naming nodes or edges not in G.
     """
-    opts = check_options(options)
-    prefix = _check_prefix(id_prefix)
-    node_marks, edge_marks = check_highlight(G, highlight)
-    v = view(G, opts, warn=warn, width_scale=width_scale)
-    if note:
-        v.notes.append(note)
+    return plan_to_dot(G, plan(G, highlight=highlight, id_prefix=id_prefix, warn=warn, width_scale=width_scale,
+                               note=note, **options))
+
+
+def plan_to_dot(G, p):
+    """The DOT text of a `Plan` of G."""
+    opts, prefix, node_marks, edge_marks, v = p.opts, p.prefix, p.node_marks, p.edge_marks, p.view
     theme = style.THEMES[opts["theme"]]
     edges = combined_edges(G, v)
     marks = style.mark_colors(list(node_marks.values()) + list(edge_marks.values()))

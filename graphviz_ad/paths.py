@@ -16,7 +16,7 @@ import numpy as np
 
 from .diagnose import check_graph, count_paths, extreme_paths, short_number, to_plain, topological_order
 from .errors import GraphvizAdError
-from .primitives import unbroadcast
+from .ops.core import unbroadcast
 
 
 @dataclass(frozen=True)

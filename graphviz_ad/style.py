@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from . import colour
+from . import colour, finding_kinds
 
 THEMES = {
     "light": {
@@ -37,11 +37,9 @@ SCALES = {
 for _name, _scale in SCALES.items():
     THEMES[_name].update(cold=_scale[0], neutral=_scale[len(_scale) // 2], warm=_scale[-1])
 
-# Mark name -> colour, for highlights (debugger findings); other names take FALLBACK_MARK_COLORS in order.
-MARK_COLORS = {
-    "weakest_path": "#009e73", "nan_origin": "#ff00ff", "saturated": "#cc79a7",
-    "dead": "#7f7f7f", "wrong_derivative": "#d55e00",
-}
+# Mark name -> colour, for highlights: the debugger's marks (finding_kinds.KINDS); other names take
+# FALLBACK_MARK_COLORS in order.
+MARK_COLORS = finding_kinds.MARK_COLORS
 FALLBACK_MARK_COLORS = ("#0072b2", "#e69f00", "#56b4e9", "#f0e442", "#000000")
 
 MIN_WIDTH, MAX_WIDTH = 1.0, 5.0

@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import big_models  # noqa: E402
 
 render_module = importlib.import_module("graphviz_ad.render")
+engine_module = importlib.import_module("graphviz_ad.engine")
 SVG = "{http://www.w3.org/2000/svg}"
 
 
@@ -152,7 +153,7 @@ def test_user_options_are_kept_and_budget_none_draws_every_node(big):
 
 def test_a_layout_past_its_time_is_redrawn_smaller_and_says_so(monkeypatch, tmp_path, big):
     """A dot that hangs on drawings of more than 20 boxes: the first try is stopped, the second drawn."""
-    real = render_module.find_engine("dot")
+    real = engine_module.find_engine("dot")
     slow = tmp_path / "slow-dot"
     slow.write_text(f"#!/bin/sh\nsrc=$(cat)\nif [ $(printf '%s' \"$src\" | grep -c -E '^\\s+[a-z][0-9_]+ \\[') -gt 20 ]; "
                     "then exec sleep 30; fi\n"
