@@ -49,6 +49,8 @@ def to_html(G, *, fragment=False, highlight=None, id_prefix=None, engine=None, *
         RenderError: an unknown or invalid option, prefix or highlight, or Graphviz failed.
         EngineNotFound: no Graphviz is available.
     """
+    # The page pans and zooms, and every node can be clicked: draw them all, literals too, unless asked.
+    options = {"fit_width": None, "literals": True, **options}
     drawing = plan(G, highlight=highlight, id_prefix=id_prefix, **options)
     data = page_data(G, drawing, highlight)
     if id_prefix is None:
