@@ -21,7 +21,7 @@ from graphviz_ad.html import to_html
 from graphviz_ad.markdown_ext import AutodiffGraphExtension
 from graphviz_ad.torch import trace
 from graphviz_ad_cli.main import main
-from test_interactive import Page, browser, label  # noqa: F401  (browser is a fixture)
+from browser import Page, label
 
 # Where to keep the screenshots for a person to look at (unset: they stay in the test's tmp dir).
 SHOTS = pathlib.Path(os.environ["GRAPHVIZ_AD_SHOTS"]) if os.environ.get("GRAPHVIZ_AD_SHOTS") else None
