@@ -14,6 +14,7 @@ import linecache
 import os
 import warnings
 
+import numpy as np
 import torch
 from torch.overrides import TorchFunctionMode
 
@@ -287,7 +288,8 @@ class Recorder(TorchFunctionMode):
         run_with = {}
         if elementwise:
             shapes = [self.node_tensor[n].shape for n in parents]
-            shape = shapes[0] if all(s == shapes[0] for s in shapes) else torch.broadcast_shapes(*shapes)
+            # numpy's broadcasting rule (torch.broadcast_shapes would load torch's reference ops: seconds)
+            shape = shapes[0] if all(s == shapes[0] for s in shapes) else torch.Size(np.broadcast_shapes(*shapes))
             expanded = []
             for n, leaf in zip(parents, leaves):
                 x = leaf
