@@ -243,3 +243,17 @@ def test_large_tensors_are_kept_as_summaries_everywhere(monkeypatch, tmp_path):
     ga.paths(G, "0.weight")
     back = ga.load_json(ga.render(G, str(tmp_path / "g.json")))
     assert back.nodes[G.node_named("0.weight")]["value"] == w["value"]
+
+
+def changes_through_a_view(x):
+    h = x * 2
+    v = h[0]
+    v.mul_(3)
+    return h.sum()
+
+
+def test_a_change_through_a_view_is_an_error_not_a_wrong_gradient():
+    x = torch.randn(3, 3, requires_grad=True)
+    with pytest.raises(ga.TraceError, match=r"the result of multiply at test_torch_inputs.py:\d+ was changed in place "
+                                            r"through a view before it is used at test_torch_inputs.py:\d+"):
+        trace(changes_through_a_view, x)

@@ -140,11 +140,14 @@ class Recorder(TorchFunctionMode):
                 return node
             if self.tape.entries[node].requires_grad:
                 frame = user_frame(3)
+                entry, (filename, lineno) = self.tape.entries[node], self.tape.sites[node][:2]
+                made = (f"the result of {entry.prim.name} at {os.path.basename(filename)}:{lineno}"
+                        if entry.prim is not None else self.tape.names.get(node, "an input"))
                 raise TraceError(
-                    f"{self.tape.names.get(node) or 'a value'} was changed in place behind the tracer's back "
-                    f"before {where(frame)} ({source_line(frame)!r}), e.g. through a view or `.data`; "
-                    "its gradient would be wrong. Change the tensor itself (x[i] = ..., x.add_(...)) or "
-                    "write the step out of place")
+                    f"{made} was changed in place through a view before it is used at {where(frame)} "
+                    f"({source_line(frame)!r}); the tracer cannot follow that change, so its gradient would be "
+                    "wrong. Change the tensor itself (h[0] *= 3 rather than v = h[0]; v.mul_(3)) or write "
+                    "the step out of place")
             # a constant changed in place (a running statistic, say): from now on a new constant
         name = self.named.get(id(tensor))
         requires = id(tensor) in self.differentiate
