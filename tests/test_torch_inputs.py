@@ -224,7 +224,7 @@ def test_large_tensors_are_kept_as_summaries_everywhere(monkeypatch, tmp_path):
     w = G.nodes[G.node_named("0.weight")]
     assert isinstance(w["value"], Summary) and isinstance(w["grad"], Summary)
     assert w["value"].shape == (30, 20) and w["value"].dtype == "float32"
-    assert w["value"].norm == pytest.approx(float(model[0].weight.norm()), rel=1e-6)
+    assert w["value"].norm == pytest.approx(float(model[0].weight.detach().norm()), rel=1e-6)
     assert w["grad"].norm == pytest.approx(float(np.linalg.norm(full.grad_of("0.weight"))), rel=1e-6)
     assert not isinstance(G.nodes[G.node_named("0.bias")]["value"], Summary)   # 30 elements: kept whole
     hidden = G.nodes[G.node_named("0")]   # 8x30 = 240 elements
@@ -243,3 +243,17 @@ def test_large_tensors_are_kept_as_summaries_everywhere(monkeypatch, tmp_path):
     ga.paths(G, "0.weight")
     back = ga.load_json(ga.render(G, str(tmp_path / "g.json")))
     assert back.nodes[G.node_named("0.weight")]["value"] == w["value"]
+
+
+def changes_through_a_view(x):
+    h = x * 2
+    v = h[0]
+    v.mul_(3)
+    return h.sum()
+
+
+def test_a_change_through_a_view_is_an_error_not_a_wrong_gradient():
+    x = torch.randn(3, 3, requires_grad=True)
+    with pytest.raises(ga.TraceError, match=r"the result of multiply at test_torch_inputs.py:\d+ was changed in place "
+                                            r"through a view before it is used at test_torch_inputs.py:\d+"):
+        trace(changes_through_a_view, x)

@@ -14,6 +14,7 @@ import linecache
 import os
 import warnings
 
+import numpy as np
 import torch
 from torch.overrides import TorchFunctionMode
 
@@ -139,11 +140,14 @@ class Recorder(TorchFunctionMode):
                 return node
             if self.tape.entries[node].requires_grad:
                 frame = user_frame(3)
+                entry, (filename, lineno) = self.tape.entries[node], self.tape.sites[node][:2]
+                made = (f"the result of {entry.prim.name} at {os.path.basename(filename)}:{lineno}"
+                        if entry.prim is not None else self.tape.names.get(node, "an input"))
                 raise TraceError(
-                    f"{self.tape.names.get(node) or 'a value'} was changed in place behind the tracer's back "
-                    f"before {where(frame)} ({source_line(frame)!r}), e.g. through a view or `.data`; "
-                    "its gradient would be wrong. Change the tensor itself (x[i] = ..., x.add_(...)) or "
-                    "write the step out of place")
+                    f"{made} was changed in place through a view before it is used at {where(frame)} "
+                    f"({source_line(frame)!r}); the tracer cannot follow that change, so its gradient would be "
+                    "wrong. Change the tensor itself (h[0] *= 3 rather than v = h[0]; v.mul_(3)) or write "
+                    "the step out of place")
             # a constant changed in place (a running statistic, say): from now on a new constant
         name = self.named.get(id(tensor))
         requires = id(tensor) in self.differentiate
@@ -287,7 +291,8 @@ class Recorder(TorchFunctionMode):
         run_with = {}
         if elementwise:
             shapes = [self.node_tensor[n].shape for n in parents]
-            shape = shapes[0] if all(s == shapes[0] for s in shapes) else torch.broadcast_shapes(*shapes)
+            # numpy's broadcasting rule (torch.broadcast_shapes would load torch's reference ops: seconds)
+            shape = shapes[0] if all(s == shapes[0] for s in shapes) else torch.Size(np.broadcast_shapes(*shapes))
             expanded = []
             for n, leaf in zip(parents, leaves):
                 x = leaf

@@ -48,6 +48,16 @@ def trace(fn, *args, wrt=None, seed=None, **kwargs):
     restored, also when it raises. Since the RNG state is restored, running the model again right after
     gives the traced dropout masks.
     """
+    collecting = gc.isenabled()
+    gc.disable()   # recording, the reverse pass and the graph make many small objects and no cycles
+    try:
+        return _trace(fn, args, kwargs, wrt, seed)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _trace(fn, args, kwargs, wrt, seed):
     name = _fun_name(fn)
     recorder = Recorder(store, name)
     # the arguments by name (a module by its forward's parameters); the call itself uses them as given
@@ -62,20 +72,14 @@ def trace(fn, *args, wrt=None, seed=None, **kwargs):
     held = recorder.tensor_node.get(id(out))
     if held is None or held[1] is not out:
         warnings.warn(f"{name}: output does not depend on the inputs; every gradient is zero",
-                      GraphvizAdWarning, stacklevel=2)
+                      GraphvizAdWarning, stacklevel=3)
         output = recorder.leaf(out, "output", False)
     else:
         output = held[0]
     seed_tensor, seed_rule = _seed(out, seed)
-    collecting = gc.isenabled()
-    gc.disable()   # the reverse pass and the graph make many small objects and no cycles
-    try:
-        grads, flows, factors, gains = _backward(recorder, output, seed_tensor)
-        unused = [recorder.tape.names[i] for i in leaves if recorder.tape.entries[i].requires_grad and grads[i] is None]
-        G = _build(recorder, grads, flows, factors, gains, output, leaves)
-    finally:
-        if collecting:
-            gc.enable()
+    grads, flows, factors, gains = _backward(recorder, output, seed_tensor)
+    unused = [recorder.tape.names[i] for i in leaves if recorder.tape.entries[i].requires_grad and grads[i] is None]
+    G = _build(recorder, grads, flows, factors, gains, output, leaves)
     code = getattr(getattr(fn, "forward", fn), "__code__", None)
     for node in G.graph["inputs"]:
         d = G.nodes[node]
@@ -87,7 +91,7 @@ def trace(fn, *args, wrt=None, seed=None, **kwargs):
     if unused:
         shown = ", ".join(unused[:5]) + (f" and {len(unused) - 5} more" if len(unused) > 5 else "")
         warnings.warn(f"{name}: output does not depend on {shown}; gradient is zero there",
-                      GraphvizAdWarning, stacklevel=2)
+                      GraphvizAdWarning, stacklevel=3)
     return G
 
 
@@ -231,7 +235,7 @@ def _run(recorder, fn, args, kwargs):
     recorder.tape.root_frame = sys._getframe()
     if getattr(fn, "_torchdynamo_orig_callable", None) is not None or type(fn).__name__ == "OptimizedModule":
         warnings.warn(f"{_fun_name(fn)} is torch.compile'd: it is traced as eager code (same values and "
-                      "gradients; the compiled kernels are not what is drawn)", GraphvizAdWarning, stacklevel=3)
+                      "gradients; the compiled kernels are not what is drawn)", GraphvizAdWarning, stacklevel=4)
     try:
         with torch.enable_grad():
             return fn(*args, **kwargs)
