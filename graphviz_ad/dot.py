@@ -146,6 +146,7 @@ class View:
     notes: list = field(default_factory=list)
     copies: dict = field(default_factory=dict)     # leaf -> keys of its users, when drawn once per use
     rankdir: str = "LR"
+    sizes: dict = field(default_factory=dict)      # node -> its box's estimated size (layout.box_size)
 
 
 def scope_instances(G):
@@ -192,15 +193,17 @@ def view(G, opts, warn=True, width_scale=1.0):
         _collapse_scopes(G, v, chains, instances, opts["collapse"])
     if opts["fold"]:
         _fold_runs(G, v, chains, opts["fold"])
-    over = budget is not None and not fits(G, v, budget)
     fit_width = opts["fit_width"] if budget is not None else None
     estimate_opts = dict(opts, fit_width=fit_width and max(100, int(fit_width / width_scale)))
     start_notes = len(v.notes)
+    drawn = drawn_graph(G, v, opts, copies=budget is not None)
+    over = budget is not None and not _within_budget(drawn, budget)
     for step in _reductions(G, v, chains, instances, opts):
-        if (budget is None or fits(G, v, budget)) and (fit_width is None or legible(G, v, estimate_opts)):
+        if (budget is None or _within_budget(drawn, budget)) and (
+                fit_width is None or _legible(drawn, v, estimate_opts)):
             break
         step()
-    drawn = drawn_graph(G, v, opts, copies=budget is not None)
+        drawn = drawn_graph(G, v, opts)
     v.copies = drawn.copies
     v.rankdir = opts["rankdir"] or (layout.choose_rankdir(drawn, estimate_opts["fit_width"], opts["labels"],
                                                           _legend_rows(v, opts))[0] if fit_width else "LR")
@@ -212,7 +215,7 @@ def view(G, opts, warn=True, width_scale=1.0):
         r = v.rep[n]
         v.first.setdefault(r, n)
         v.placement.setdefault(r, v.groups[r].parent if r in v.groups else chains[n])
-    if budget is None and warn and not fits(G, v, OPTIONS["budget"]):
+    if budget is None and warn and not _within_budget(drawn, OPTIONS["budget"]):
         warnings.warn(f"drawing all {total} nodes with budget=None: Graphviz may take minutes "
                       f"(layout cost {layout_cost(G, v.rep)}; the default budget allows "
                       f"{COST_PER_NODE * OPTIONS['budget']})", GraphvizAdWarning, stacklevel=4)
@@ -266,6 +269,7 @@ class DrawnGraph(layout.Drawn):
     """layout.Drawn plus the leaves drawn once per use: leaf -> the keys of its users."""
 
     copies: dict = field(default_factory=dict)
+    rank: dict = field(default_factory=dict)
 
 
 def drawn_graph(G, v, opts, copies=True):
@@ -274,13 +278,13 @@ def drawn_graph(G, v, opts, copies=True):
     pos = {k: i for i, k in enumerate(keys)}
     edges = sorted(edges, key=lambda e: (pos[e[0]], pos[e[1]]))
     size = {k: _box_size(G, v, k, opts) for k in keys}
-    copied = {}
+    copied, rank = {}, layout.ranks(keys, edges)
     if copies:
         leaves = [k for k in keys if isinstance(k, int) and G.in_degree(k) == 0]
         users = defaultdict(list)
         for a, b in edges:
             users[a].append(b)
-        copied = layout.copied_leaves(leaves, users, layout.ranks(keys, edges))
+        copied = layout.copied_leaves(leaves, users, rank)
         if copied:
             moved = [(a, b) for a, b in edges if a in copied]
             edges = [(a, b) for a, b in edges if a not in copied]
@@ -290,19 +294,21 @@ def drawn_graph(G, v, opts, copies=True):
                 size[("c", a, b)] = size[a]
                 order[("c", a, b)] = pos[b] - 0.5
             keys = sorted(order, key=order.get)
-    return DrawnGraph(keys=keys, edges=edges, size=size, copies=copied)
+            rank = layout.ranks(keys, edges)
+    return DrawnGraph(keys=keys, edges=edges, size=size, copies=copied, rank=rank)
 
 
 def _box_size(G, v, key, opts):
     if key in v.groups:
         group = v.groups[key]
         return layout.box_size(G.nodes[group.members[-1]], opts["values"], opts["grads"], title=group.title)
-    return layout.box_size(G.nodes[key], opts["values"], opts["grads"])
+    if key not in v.sizes:   # a node's own box does not change while the picture is reduced
+        v.sizes[key] = layout.box_size(G.nodes[key], opts["values"], opts["grads"])
+    return v.sizes[key]
 
 
-def legible(G, v, opts):
+def _legible(drawn, v, opts):
     """True when the drawing's text is legible at opts["fit_width"] (see graphviz_ad.layout)."""
-    drawn = drawn_graph(G, v, opts)
     rows = _legend_rows(v, opts)
     if opts["rankdir"]:
         return layout.fits(drawn, opts["rankdir"], opts["fit_width"], opts["labels"], rows)
@@ -347,13 +353,10 @@ def _cost(rank, edges):
     return total
 
 
-def fits(G, v, budget):
+def _within_budget(drawn, budget):
     """True when the drawing (leaf copies included) has at most `budget` nodes and a layout cost of at
     most COST_PER_NODE * budget."""
-    drawn = drawn_graph(G, v, OPTIONS)
-    if len(drawn.keys) > budget:
-        return False
-    return _cost(layout.ranks(drawn.keys, drawn.edges), drawn.edges) <= COST_PER_NODE * budget
+    return len(drawn.keys) <= budget and _cost(drawn.rank, drawn.edges) <= COST_PER_NODE * budget
 
 
 def _resolve(v):

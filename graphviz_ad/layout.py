@@ -90,7 +90,7 @@ class Estimate:
 def estimate(drawn, rankdir, labels=True, legend_rows=0):
     """Estimated (width, height) in points of the drawing laid out `rankdir` ("LR" or "TB"), with a
     legend of `legend_rows` rows (dot puts it in the first rank, beside the inputs)."""
-    rank = ranks(drawn.keys, drawn.edges)
+    rank = getattr(drawn, "rank", None) or ranks(drawn.keys, drawn.edges)
     if not rank:
         return Estimate(rankdir, 0.0, 0.0)
     legend = (LEGEND_PT[0] + 16, LEGEND_PT[1] * legend_rows + 16) if legend_rows else (0.0, 0.0)
