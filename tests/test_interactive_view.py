@@ -10,16 +10,9 @@ from graphviz_ad import samples
 from graphviz_ad.html import to_html
 
 from browser import Page
+from test_interactive import chain
 
 READABLE_PX = 11
-
-
-def chain(x, n=250):
-    """1 + 4n nodes: h = sin(h) * 0.5 + h, n times."""
-    h = x
-    for _ in range(n):
-        h = np.sin(h) * 0.5 + h
-    return h
 
 
 @pytest.fixture(scope="module")
