@@ -543,9 +543,11 @@ function graphvizAdInteractive(root) {
     const at = finding ? finding.nodes[0] : data.output;
     const g = at === null ? null : elements[nodes[at].el];
     const b = g ? boxOf(g) : { x: home.x + home.w, y: home.y + home.h / 2, w: 0, h: 0 };
-    // Kept over the graph's nodes (not the whole drawing: the legend can make it much taller), so the
-    // view is full of graph even when the node is at its edge.
-    const graphBox = union(cullable), m = 24 / readable();
+    // Kept over the part of the graph around the node (not the whole drawing: the legend can make it
+    // much taller), so the view is full of graph even when the node is at its edge.
+    const { w, h } = size(), bw = w / readable(), bh = h / readable(), cx = b.x + b.w / 2, cy = b.y + b.h / 2;
+    const near = cullable.filter((e) => Math.abs(e.gadBox.x + e.gadBox.w / 2 - cx) < bw && Math.abs(e.gadBox.y + e.gadBox.h / 2 - cy) < bh);
+    const graphBox = union(near.length ? near : [g]) || home, m = 24 / readable();
     const over = { x: graphBox.x - m, y: graphBox.y - m, w: graphBox.w + 2 * m, h: graphBox.h + 2 * m };
     setView(clamped(b.x + b.w / 2, b.y + b.h / 2, readable(), over));
   }
