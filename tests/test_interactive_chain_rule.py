@@ -15,6 +15,7 @@ from graphviz_ad.html import to_html
 
 from browser import Page, label
 from gradcheck import numerical_grad
+from test_interactive import chain
 
 SUM = re.compile(r"grad\((?P<name>.*)\) = (?:(?P<before>.+) \(so far\) \+ (?P<term>.+) = (?P<total>.+)|(?P<only>.+))")
 
@@ -49,6 +50,14 @@ def open_page(browser, tmp_path, G, **options):
     path = tmp_path / "page.html"
     path.write_text(to_html(G, **options), encoding="utf-8")
     return Page(browser, path, size=(1280, 800))
+
+
+def at_backward(browser, tmp_path, name):
+    """The sample's graph and its page, moved to the start of the backward pass by its button."""
+    _, G = traced(name)
+    p = open_page(browser, tmp_path, G)
+    p.page.click("button[data-act=backward]")
+    return G, p
 
 
 @pytest.mark.parametrize("name", ["two_paths", "net_221"])
@@ -92,9 +101,7 @@ def test_backward_panel_writes_each_sum_and_ends_at_the_gradients(browser, tmp_p
 
 def test_two_paths_shows_the_terms_cancel(browser, tmp_path):
     """x gets two terms, +0.985 and -0.985: the panel shows the second adding into the first, to 0."""
-    _, G = traced("two_paths")
-    p = open_page(browser, tmp_path, G)
-    p.page.click("button[data-act=backward]")
+    G, p = at_backward(browser, tmp_path, "two_paths")
     x = G.node_named("x")
     sums = []
     for u, v in backward_order(G):
@@ -108,9 +115,7 @@ def test_two_paths_shows_the_terms_cancel(browser, tmp_path):
 
 
 def test_the_crossed_edge_shows_factor_and_term_between_marked_sender_and_receiver(browser, tmp_path):
-    _, G = traced("two_paths")
-    p = open_page(browser, tmp_path, G)
-    p.page.click("button[data-act=backward]")
+    G, p = at_backward(browser, tmp_path, "two_paths")
     for u, v in backward_order(G):
         p.page.keyboard.press("ArrowRight")
         edge = f"gad-e_n{u}_n{v}"
@@ -133,9 +138,7 @@ def test_the_crossed_edge_shows_factor_and_term_between_marked_sender_and_receiv
 
 def test_a_partial_gradient_looks_different_and_stays_in_its_box(browser, tmp_path):
     """two_paths: x's first term (0.985 or -0.985) is longer than its final '0'; it must fit the box."""
-    _, G = traced("two_paths")
-    p = open_page(browser, tmp_path, G)
-    p.page.click("button[data-act=backward]")
+    G, p = at_backward(browser, tmp_path, "two_paths")
     x = G.node_named("x")
     order = backward_order(G)
     seen_partial = False
@@ -191,12 +194,6 @@ def test_forward_pass_shows_values_only_and_edges_grow_as_gradients_arrive(brows
 
 
 def test_jump_to_backward_boundary_on_the_slider_and_play_speed(browser, tmp_path):
-    def chain(x, n=250):
-        h = x
-        for _ in range(n):
-            h = np.sin(h) * 0.5 + h
-        return h
-
     G = ga.trace(chain, 0.3)
     n = G.number_of_nodes()
     p = open_page(browser, tmp_path, G)

@@ -10,16 +10,9 @@ from graphviz_ad import samples
 from graphviz_ad.html import to_html
 
 from browser import Page
+from test_interactive import chain
 
 READABLE_PX = 11
-
-
-def chain(x, n=250):
-    """1 + 4n nodes: h = sin(h) * 0.5 + h, n times."""
-    h = x
-    for _ in range(n):
-        h = np.sin(h) * 0.5 + h
-    return h
 
 
 @pytest.fixture(scope="module")
@@ -286,4 +279,50 @@ def test_a_collapsed_scope_expands_in_place(browser, tmp_path):
     assert p.page.is_visible(".gad-expanded")
     p.page.click(".gad-expanded button[aria-label=Collapse]")
     assert p.page.query_selector(".gad-expanded") is None
+    p.assert_clean()
+
+
+WIDTH, DEPTH = 8, 18  # a scalar network of about 3,800 nodes, over the render budget of 2,000
+
+
+def neuron(ws, b, xs):
+    s = b
+    for w, x in zip(ws, xs):
+        s = s + w * x
+    return np.tanh(s)
+
+
+def network(params, x):
+    per = WIDTH * (WIDTH + 1)
+    for k in range(DEPTH):
+        ps = params[k * per:(k + 1) * per]
+        x = [neuron(ps[j * (WIDTH + 1):(j + 1) * (WIDTH + 1) - 1], ps[(j + 1) * (WIDTH + 1) - 1], x) for j in range(WIDTH)]
+    return sum(v * v for v in x)
+
+
+def test_a_graph_over_the_budget_opens_collapsed_and_a_scope_expands(browser, tmp_path):
+    rng = np.random.default_rng(0)
+    G = ga.trace(network, [float(v) for v in rng.normal(0, 0.3, DEPTH * WIDTH * (WIDTH + 1))], [0.5] * WIDTH)
+    assert G.number_of_nodes() > 2000
+    path = tmp_path / "network.html"
+    with pytest.warns(ga.GraphvizAdWarning, match="over the render budget"):
+        path.write_text(to_html(G), encoding="utf-8")
+    p = Page(browser, path, size=(1280, 800))
+    assert p.page.evaluate("() => performance.now()") < 8000
+    assert min(p.page.evaluate(TEXT_IN_VIEW)) >= READABLE_PX - 0.01
+    scopes = [i for i in p.ids("g.node") if i.startswith("gad-s")]
+    assert scopes and len(p.ids("g.node")) < G.number_of_nodes() / 2  # drawn collapsed
+    p.page.keyboard.press("0")  # fit: the whole drawing, every scope in view
+    visible = p.page.evaluate("""(ids) => { const r = document.querySelector('.gad-viewport').getBoundingClientRect();
+        return ids.filter(id => { const b = document.getElementById(id).getBoundingClientRect();
+            return b.width > 0 && b.left >= r.left && b.right <= r.right && b.top >= r.top && b.bottom <= r.bottom; }); }""", scopes)
+    assert visible
+    p.page.click(f"#{visible[0]}")
+    count = p.page.eval_on_selector_all(".gad-expanded-node", "gs => gs.length")
+    members = int(p.page.text_content(".gad-expanded-head").split(": ")[1].split()[0])
+    assert count == members > 1
+    p.page.keyboard.press("b")
+    for _ in range(5):
+        p.page.keyboard.press("ArrowRight")
+    assert len(p.ids(".gad-current")) >= 1
     p.assert_clean()

@@ -514,11 +514,11 @@ function graphvizAdInteractive(root) {
     if (shown && squeeze.length) squeezeLabels();
   }
   function fit() { setView({ cx: home.x + home.w / 2, cy: home.y + home.h / 2, s: fitScale() }); }
-  // Clamp a centre so that a view of scale s stays over the drawing where it can.
-  function clamped(cx, cy, s) {
-    const { w, h } = size(), bw = w / s, bh = h / s;
+  // Clamp a centre so that a view of scale s stays over the drawing (or the given box) where it can.
+  function clamped(cx, cy, s, over) {
+    const { w, h } = size(), bw = w / s, bh = h / s, b = over || home;
     const c = (x, lo, span, view) => (view >= span ? lo + span / 2 : Math.max(lo + view / 2, Math.min(lo + span - view / 2, x)));
-    return { cx: c(cx, home.x, home.w, bw), cy: c(cy, home.y, home.h, bh), s: s };
+    return { cx: c(cx, b.x, b.w, bw), cy: c(cy, b.y, b.h, bh), s: s };
   }
   function boxOf(g) {  // an element's box in drawing (viewBox) units; cached: the layout never moves
     if (!g.gadBox) {
@@ -543,11 +543,13 @@ function graphvizAdInteractive(root) {
     const at = finding ? finding.nodes[0] : data.output;
     const g = at === null ? null : elements[nodes[at].el];
     const b = g ? boxOf(g) : { x: home.x + home.w, y: home.y + home.h / 2, w: 0, h: 0 };
-    // Kept over the drawing along its long axis; centred on the node across it (the legend can make a
-    // wide drawing much taller than the graph itself).
-    const v = clamped(b.x + b.w / 2, b.y + b.h / 2, readable());
-    if (home.w >= home.h) v.cy = b.y + b.h / 2; else v.cx = b.x + b.w / 2;
-    setView(v);
+    // Kept over the part of the graph around the node (not the whole drawing: the legend can make it
+    // much taller), so the view is full of graph even when the node is at its edge.
+    const { w, h } = size(), bw = w / readable(), bh = h / readable(), cx = b.x + b.w / 2, cy = b.y + b.h / 2;
+    const near = cullable.filter((e) => Math.abs(e.gadBox.x + e.gadBox.w / 2 - cx) < bw && Math.abs(e.gadBox.y + e.gadBox.h / 2 - cy) < bh);
+    const graphBox = union(near.length ? near : [g]) || home, m = 24 / readable();
+    const over = { x: graphBox.x - m, y: graphBox.y - m, w: graphBox.w + 2 * m, h: graphBox.h + 2 * m };
+    setView(clamped(b.x + b.w / 2, b.y + b.h / 2, readable(), over));
   }
   function zoom(k, clientX, clientY) {
     const r = svg.getBoundingClientRect();
