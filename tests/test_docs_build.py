@@ -109,25 +109,17 @@ def test_the_site_has_copy_buttons_a_current_theme_and_no_file_links(site):
         assert 'href="file:' not in page_path.read_text(encoding="utf-8"), page_path.name
 
 
-def test_no_drawing_is_wider_than_its_column(site):
+def test_no_drawing_is_wider_than_its_column(site, browser):
     """In Chromium at 1280 and 390 px: every drawing fits inside the element that holds it."""
-    playwright = pytest.importorskip("playwright.sync_api")
-    from test_interactive import CHROMIUM, CHROMIUM_ARGS
-
     pages = ["index", "tutorial", "gallery", "gallery/net_221", "gallery/residual_net", "rendering"]
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            for width in (1280, 390):
-                view = browser.new_page(viewport={"width": width, "height": 800})
-                for name in pages:
-                    view.goto((site / f"{name}.html").as_uri())
-                    wide = view.evaluate("""() => [...document.querySelectorAll('svg.autodiff-graph')]
-                        .filter(s => s.getBoundingClientRect().width > s.parentElement.getBoundingClientRect().width + 1)
-                        .map(s => s.getAttribute('aria-label'))""")
-                    assert wide == [], (width, name, wide)
-                    counted = view.evaluate("document.querySelectorAll('svg.autodiff-graph').length")
-                    assert counted or name == "rendering", name
-                view.close()
-        finally:
-            browser.close()
+    for width in (1280, 390):
+        view = browser.new_page(viewport={"width": width, "height": 800})
+        for name in pages:
+            view.goto((site / f"{name}.html").as_uri())
+            wide = view.evaluate("""() => [...document.querySelectorAll('svg.autodiff-graph')]
+                .filter(s => s.getBoundingClientRect().width > s.parentElement.getBoundingClientRect().width + 1)
+                .map(s => s.getAttribute('aria-label'))""")
+            assert wide == [], (width, name, wide)
+            counted = view.evaluate("document.querySelectorAll('svg.autodiff-graph').length")
+            assert counted or name == "rendering", name
+        view.close()
