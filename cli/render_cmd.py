@@ -20,7 +20,7 @@ DRAWING_FLAGS = {
     "rankdir": click.option("--rankdir", type=click.Choice(RANKDIRS),
                             help="Layout direction. [default: LR when legible, else TB]"),
     "precision": click.option("--precision", type=int, metavar="DIGITS",
-                              help=f"Significant digits of numbers in labels. [default: {OPTIONS['precision']}]"),
+                              help=f"Significant digits of numbers in labels and tooltips. [default: {OPTIONS['precision']}]"),
     "values": click.option("--values/--no-values", default=None, help="Show each node's value. [default: on]"),
     "grads": click.option("--grads/--no-grads", default=None, help="Show each node's gradient. [default: on]"),
     "formulas": click.option("--formulas/--no-formulas", default=None,

@@ -22,7 +22,7 @@ from .errors import GraphvizAdWarning, RenderError
 # Every option of to_dot / render, with its default.
 OPTIONS = {
     "rankdir": None,        # None: LR (reads like x -> u -> y) when it fits fit_width, else TB; or LR, TB, RL, BT
-    "precision": 3,         # significant digits of numbers in labels
+    "precision": 3,         # significant digits of every number in labels and tooltips (JSON: full)
     "values": True,         # show each node's value
     "grads": True,          # show each node's gradient
     "formulas": False,      # edge labels 'cos(x^2) = 0.54' instead of 'x0.54'

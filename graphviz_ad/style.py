@@ -193,15 +193,18 @@ def _summary_text(s, precision):
 
 
 def full_text(x, precision=3):
-    """The value written out for a tooltip, truncated to a few elements per axis for big arrays."""
+    """The value written out for a tooltip: every element (a few per axis for big arrays) at the labels'
+    `precision`, so a number reads the same wherever a person sees it; full precision is for JSON."""
     if x is None:
         return "none"
     if isinstance(x, Summary):
         return (f"{_summary_text(x, precision)}, mean {fmt(x.mean, precision)}, {x.zeros} zeros "
                 f"({x.dtype}, kept as a summary: too large to store whole)")
+    number = functools.partial(fmt, precision=precision)
     if np.ndim(x) == 0:
-        return repr(float(x)) if isinstance(x, (float, np.floating)) else str(x)
-    return np.array2string(np.asarray(x), precision=precision + 2, threshold=24, edgeitems=3, max_line_width=70)
+        return number(x) if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool) else str(x)
+    return np.array2string(np.asarray(x), threshold=24, edgeitems=3, max_line_width=70,
+                           formatter={"float_kind": number, "int_kind": number})
 
 
 def escape(text):
@@ -263,10 +266,20 @@ def edge_label(data, precision=3, formulas=False):
         return ""
     if factor is not None and np.ndim(factor) == 0:
         value = fmt(factor, precision)
-        text = f"{formula} = {value}" if formula and formula != value else "\u00d7" + value
+        text = f"{formula} = {value}" if formula and not _is_number_text(formula) else "\u00d7" + value
     else:
         text = (f"{formula}: " if formula else "") + "gain " + fmt(gain, precision)
     return escape(text)
+
+
+def _is_number_text(text):
+    """True for a formula that is a plain number (the 0.1235 of 0.123456*x): the factor says it at the
+    labels' precision."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def edge_tooltip(data, precision=3, mark=None):

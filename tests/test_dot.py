@@ -35,10 +35,10 @@ TINY_DOT = r'''digraph f {
 	graph [bgcolor=white fontcolor="#222222" fontname=Helvetica fontsize=11 id="graph" nodesep=0.25 rankdir=LR ranksep=0.35]
 	node [color="#777777" fillcolor="#f2f2f2" fontcolor="#222222" fontname=Helvetica fontsize=10 height=0.3 margin="0.06,0.03" shape=box style=filled]
 	edge [arrowsize=0.6 fontcolor="#777777" fontname=Helvetica fontsize=9]
-	n0 [label="x\nval 2\ngrad 2.88" color="#222222" fillcolor="#d5e8d4" id=n0 style="filled,bold" tooltip="x [input]\nshape scalar float64\nvalue 2.0\ngrad 2.88051086\nscope f\nat f.py:2\ncode y = np.sin(x * 3)"]
-	n1 [label="3\nval 3" fillcolor="#ffffff" fontcolor="#777777" id=n1 style="dashed,filled" tooltip="3 [const]\nshape scalar int64\nvalue 3.0\ngrad none\nscope f\nat f.py:2\ncode y = np.sin(x * 3)"]
-	n2 [label="y: sin\nval -0.279\ngrad 1" fillcolor="#fff2cc" id=n2 peripheries=2 tooltip="y [sin]\nshape scalar float64\nvalue -0.2794155\ngrad 1.0\nscope f\nat f.py:2\ncode y = np.sin(x * 3)"]
-	n0 -> n2 [label="×2.88" class=scaled color="#bba671" id=e_n0_n2 penwidth=5 tooltip="d result / d operand = 3*cos(3*x)\nlocal factor 2.88051086\ngain 2.88051086\ngrad flow 2.88051086"]
+	n0 [label="x\nval 2\ngrad 2.88" color="#222222" fillcolor="#d5e8d4" id=n0 style="filled,bold" tooltip="x [input]\nshape scalar float64\nvalue <0.value>\ngrad <0.grad>\nscope f\nat f.py:2\ncode y = np.sin(x * 3)"]
+	n1 [label="3\nval 3" fillcolor="#ffffff" fontcolor="#777777" id=n1 style="dashed,filled" tooltip="3 [const]\nshape scalar int64\nvalue <1.value>\ngrad none\nscope f\nat f.py:2\ncode y = np.sin(x * 3)"]
+	n2 [label="y: sin\nval -0.279\ngrad 1" fillcolor="#fff2cc" id=n2 peripheries=2 tooltip="y [sin]\nshape scalar float64\nvalue <2.value>\ngrad <2.grad>\nscope f\nat f.py:2\ncode y = np.sin(x * 3)"]
+	n0 -> n2 [label="×2.88" class=scaled color="#bba671" id=e_n0_n2 penwidth=5 tooltip="d result / d operand = 3*cos(3*x)\nlocal factor <0-2.local_factor>\ngain <0-2.gain>\ngrad flow <0-2.grad_flow>"]
 	n1 -> n2 [arrowhead=empty class=const color="#c4c4c4" id=e_n1_n2 penwidth=1 style=dotted tooltip="d result / d operand = x*cos(3*x)\nlocal factor none\ngain none\ngrad flow none"]
 }
 '''
@@ -54,8 +54,27 @@ def attr(text, name):
     return m[1].strip('"') if m else None
 
 
+def shown(x, precision=OPTIONS["precision"]):
+    """A number as a person reads it in a label or tooltip: rounded to the one precision of the picture."""
+    return f"{float(x):.{precision}g}"
+
+
+def tiny_dot():
+    """TINY_DOT with every number of the tooltips read from tiny() and rounded to the labels' precision."""
+    G = tiny()
+
+    def number(m):
+        where, name = m[1].split(".")
+        data = G.nodes[int(where)] if "-" not in where else G.edges[tuple(map(int, where.split("-")))]
+        return shown(data[name])
+
+    return re.sub(r"<([\d-]+\.\w+)>", number, TINY_DOT)
+
+
 def test_exact_dot_of_a_small_graph():
-    assert to_dot(tiny(), legend=False) == TINY_DOT
+    expected = tiny_dot()
+    assert "value 2\\ngrad 2.88\\n" in expected and not re.search(r"<[\d-]+\.\w+>", expected)
+    assert to_dot(tiny(), legend=False) == expected
 
 
 def test_same_graph_and_options_give_the_same_text():
@@ -258,7 +277,7 @@ def test_collapsed_scope_is_one_node_whose_edges_carry_the_combined_gain():
     (into_first,) = [a for (t, h), a in e.items() if t == f"n{x}" and h == "s0"]
     # outer(x) = 2 sin x + cos x, so the group scales the gradient by |2 cos x - sin x|.
     expected = abs(2 * math.cos(0.3) - math.sin(0.3))
-    assert float(attr(into_first, "tooltip").split("gain ")[1].split("\\n")[0]) == pytest.approx(expected)
+    assert attr(into_first, "tooltip").split("gain ")[1].split("\\n")[0] == shown(expected)
     assert attr(into_first, "label") == "gain " + style.fmt(expected)
     assert attr(into_first, "color") == style.gain_color(expected)
 
@@ -277,7 +296,7 @@ def test_long_runs_fold_into_one_node_carrying_the_product_of_factors():
     assert re.findall(r"\t(f\d+) \[label=\"(sin ×\d+)", src) == [("f1", "sin ×39")]
     (data,) = edge_attrs(src).values()
     product = abs(G.grad_of("x"))  # d out / d x is the product of the 39 cos factors
-    assert float(attr(data, "tooltip").split("gain ")[1].split("\\n")[0]) == pytest.approx(product)
+    assert attr(data, "tooltip").split("gain ")[1].split("\\n")[0] == shown(product)
 
 
 def test_over_the_node_budget_the_picture_is_collapsed_and_says_so():

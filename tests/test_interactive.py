@@ -241,7 +241,7 @@ def test_hover_details_and_click_paths(browser, G, tmp_path):
     p = Page(browser, path)
     p.page.hover("#gad-n0")
     details = p.text(".gad-details-body")
-    assert "x [input]" in details and "value 1.2" in details and f"grad {G.nodes[0]['grad']!r}" in details
+    assert "x [input]" in details and "value 1.2" in details and f"grad {style.fmt(G.nodes[0]['grad'])}" in details
     p.page.hover("#gad-e_n3_n4 text")  # its label
     details = p.text(".gad-details-body")
     assert f"x^2 \u2192 {G.nodes[4]['name']}" in details and "cos(x^2)" in details and "local factor" in details

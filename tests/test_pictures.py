@@ -20,6 +20,7 @@ import big_models  # noqa: E402
 render_module = importlib.import_module("graphviz_ad.render")
 engine_module = importlib.import_module("graphviz_ad.engine")
 SVG = "{http://www.w3.org/2000/svg}"
+XLINK = "{http://www.w3.org/1999/xlink}"
 
 
 def svg_size(svg):
@@ -171,3 +172,73 @@ def test_drawings_in_pages_scale_to_their_column():
         element = embed.inline_svg(quiet_render(G).decode(), "alt")
         start = element[:element.index(">")]
         assert 'style="max-width: 100%; height: auto;"' in start and "viewBox=" in start, sample.name
+
+
+NUMBER = re.compile(r"(?<![\w.])-?(nan|inf|\d+(?:\.\d*)?)(?:e-?\d+)?(?![\w.])")
+TOOLTIP_NUMBERS = ("value ", "grad flow ", "grad ", "local factor ", "gain ")   # longest first
+LABEL_NUMBERS = re.compile(r"^(?:val |grad |gain |\u00d7|.* = )(.*)$")
+
+
+def significant_digits(digits):
+    """How many significant digits a number written as `digits` (no sign, no exponent) shows."""
+    if digits in ("nan", "inf"):
+        return 1
+    whole, _, fraction = digits.partition(".")
+    shown = (whole + fraction).lstrip("0") if fraction else whole.strip("0")
+    return len(shown) or 1
+
+
+def numbers_read(text):
+    """The significant-digit counts of the measured numbers in a summary or tooltip text; the shape
+    ([4x3]) and the count of nan/inf elements are sizes, not measurements."""
+    text = re.sub(r"^\[[\dx]+\]|\+\d+ nan/inf|, \d+ zeros", "", text).replace("..", " ")   # min..max
+    return [significant_digits(m[1]) for m in NUMBER.finditer(text)]
+
+
+def drawn_numbers(svg):
+    """(element id, "label" or the tooltip line's name, text) of every label line and tooltip line that
+    shows a measured number, the text after its name."""
+    out = []
+    for g in ET.fromstring(svg).iter(f"{SVG}g"):
+        if not {"node", "edge"} & set((g.get("class") or "").split()) or "legend" in (g.get("id") or ""):
+            continue
+        for t in g.iter(f"{SVG}text"):
+            m = LABEL_NUMBERS.match(t.text or "")
+            if m:
+                out.append((g.get("id"), "label", m[1]))
+        for a in g.iter(f"{SVG}a"):
+            for line in (a.get(f"{XLINK}title") or "").split("\n"):
+                prefix = next((p for p in TOOLTIP_NUMBERS if line.startswith(p)), None)
+                if prefix and line != prefix + "none":
+                    out.append((g.get("id"), prefix.strip(), line[len(prefix):]))
+    return out
+
+
+@pytest.mark.parametrize("sample", samples.all_samples(), ids=lambda s: s.name)
+@pytest.mark.parametrize("precision", [3, 2])
+def test_every_number_a_person_reads_has_the_one_precision(sample, precision):
+    """Labels and tooltips show every value, gradient, factor and gain at the picture's precision; a
+    scalar reads exactly as the graph's number rounded to it (full precision is only in JSON)."""
+    G = ga.trace(sample.fun, wrt=sample.wrt, **sample.inputs)
+    svg = quiet_render(G, precision=precision, formulas=True)
+    read = drawn_numbers(svg)
+    assert {"label", "value", "grad", "local factor", "gain", "grad flow"} <= {kind for _, kind, _ in read}
+    for where, kind, text in read:
+        counts = numbers_read(text)
+        assert counts and max(counts) <= precision, (where, kind, text)
+    checked = 0
+    for where, kind, text in read:
+        node = re.fullmatch(r"n(\d+)", where or "")
+        edge = re.fullmatch(r"e_n(\d+)_n(\d+)", where or "")
+        data = G.nodes[int(node[1])] if node else G.edges[int(edge[1]), int(edge[2])] if edge else {}
+        number = data.get(kind.replace(" ", "_"))
+        if kind != "label" and number is not None and np.ndim(number) == 0:
+            assert text == shown(number, precision), (where, kind, text)
+            checked += 1
+    assert checked, "no scalar number to compare"
+
+
+def shown(x, precision):
+    """A number rounded to `precision` significant digits as the picture writes it (3.89e-5, 6e3)."""
+    mantissa, _, exponent = f"{float(x):.{precision}g}".partition("e")
+    return mantissa + (f"e{int(exponent)}" if exponent else "")

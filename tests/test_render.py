@@ -53,6 +53,12 @@ def traced():
     return ga.trace(mixed, 0.4, 2.0)
 
 
+def shown(x, precision=ga.dot.OPTIONS["precision"]):
+    """A number as the picture shows it: at the one precision, with a short exponent (3.89e-5)."""
+    mantissa, _, exponent = f"{float(x):.{precision}g}".partition("e")
+    return mantissa + (f"e{int(exponent)}" if exponent else "")
+
+
 def edges_of(svg):
     """(tail, head) -> (stroke colour, stroke width, dash, tooltip) for every edge in an SVG."""
     root = ET.fromstring(svg)
@@ -113,9 +119,12 @@ def test_tooltips_and_legend_are_in_the_svg(render_engine):
         assert words in texts
     swatches = {p.get("fill") for p in legend.iter(f"{SVG}polygon")}
     assert {style.THEMES["light"]["cold"], style.THEMES["light"]["neutral"], style.THEMES["light"]["warm"]} <= swatches
-    u = traced().node_named("u")
+    G = traced()
+    u = G.node_named("u")
     tip = next(a.get(f"{XLINK}title") for a in by_id[f"n{u}"].iter(f"{SVG}a"))
-    assert tip.startswith("u [multiply]\nshape scalar float64\nvalue 3.894183423086506e-05\ngrad 6000.0")
+    value, grad = (shown(G.nodes[u][k]) for k in ("value", "grad"))   # one precision, as in the labels
+    assert (value, grad) == ("3.89e-5", "6e3")
+    assert tip.startswith(f"u [multiply]\nshape scalar float64\nvalue {value}\ngrad {grad}\n")
     assert "\nscope mixed\n" in tip
     assert re.search(r"\nat test_render.py:\d+\ncode u = np.sin\(x\) \* 1e-4", tip)
 

@@ -125,8 +125,9 @@ def test_graphs_are_inline_svg_with_unique_prefixed_ids_tooltips_and_captions(tm
     assert len(set(first + second)) == len(first + second)
     for k in (0, 1):
         assert len(page.titles(k)) > 5                       # Graphviz's <title> on every node and edge
-    assert any(t.startswith("x ") and "value 2.0" in t for t in page.tooltips(0))   # hover: value, grad
-    assert any(t.startswith("y ") and "value -2.5" in t for t in page.tooltips(1))  # :at: on two lines
+    precision = ga.dot.OPTIONS["precision"]   # hover: value and grad, at the labels' precision
+    assert any(t.startswith("x ") and f"value {2.0:.{precision}g}\n" in t for t in page.tooltips(0))
+    assert any(t.startswith("y ") and f"value {-2.5:.{precision}g}\n" in t for t in page.tooltips(1))  # :at: on two lines
     assert page.svgs[0]["attrs"]["role"] == "img"
     assert page.svgs[0]["attrs"]["aria-label"].startswith("Computation graph of sigmoid: The sigmoid")
     assert page.captions[0].strip().startswith("Fig. 1 The sigmoid in three stages")

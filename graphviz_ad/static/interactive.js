@@ -77,7 +77,7 @@ function graphvizAdInteractive(root) {
   function num(x) {  // JSON number, or "nan" / "inf" / "-inf"
     return typeof x === "number" ? x : x === "nan" ? NaN : x === "inf" ? Infinity : -Infinity;
   }
-  function fmt(x) {  // like Python's f"{x:.{precision}g}", the format of the labels
+  function fmt(x) {  // style.fmt: f"{x:.{precision}g}" with a short exponent (6e3, 3.89e-5), as in the labels
     const p = data.precision;
     if (isNaN(x)) return "nan";
     if (!isFinite(x)) return x > 0 ? "inf" : "-inf";
@@ -85,7 +85,7 @@ function graphvizAdInteractive(root) {
     const strip = (s) => (s.indexOf(".") < 0 ? s : s.replace(/0+$/, "").replace(/\.$/, ""));
     const [mant, exp] = x.toExponential(p - 1).split("e");
     const e = Number(exp);
-    if (e < -4 || e >= p) return strip(mant) + "e" + (e < 0 ? "-" : "+") + String(Math.abs(e)).padStart(2, "0");
+    if (e < -4 || e >= p) return strip(mant) + "e" + e;
     return strip(x.toFixed(Math.max(0, p - 1 - e)));
   }
   const nameOf = (i) => nodes[i].name || nodes[i].op;
