@@ -3,9 +3,12 @@
 Build with ``sphinx-build -W -b html docs docs/_build/html``. Every graph on the site is traced and drawn
 at build time by the ``autodiff-graph`` directive (graphviz_ad.sphinx). The gallery page is a grid of
 thumbnails, one per bundled sample, and each sample has its own page (docs/gallery/NAME.md, a one-line
-stub): both are written here when the pages are read.
+stub); each public object has its own API page (docs/api/NAME.md, a one-line stub) listed on api.rst:
+their text is written here when the pages are read.
 """
 
+import importlib
+import inspect
 import os
 import re
 import sys
@@ -19,7 +22,9 @@ project = "graphviz-ad"
 copyright = "graphviz-ad authors"
 release = version = graphviz_ad.__version__
 
-extensions = ["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.napoleon", "sphinx_copybutton", "graphviz_ad.sphinx"]
+extensions = ["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.autosummary", "sphinx.ext.napoleon", "sphinx_copybutton",
+              "graphviz_ad.sphinx"]
+autosummary_generate = False   # the API index lists the pages of docs/api, written below; it generates no files
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 exclude_patterns = ["_build", "images"]
 myst_heading_anchors = 3
@@ -78,11 +83,67 @@ def sample_page(name):
             f"```{{autodiff-graph}} {name}\n:interactive:\n:diagnose:\n```\n\n[Back to the gallery](../gallery.md)\n")
 
 
-def add_gallery(app, docname, source):
+def public_objects():
+    """Dotted name of every public object, one API page each: the package's __all__ and the PyTorch
+    front end's `trace`."""
+    return [f"graphviz_ad.{name}" for name in graphviz_ad.__all__] + ["graphviz_ad.torch.trace"]
+
+
+# What a data object is; functions and classes say it in their docstrings.
+DATA = {
+    "graphviz_ad.PRIMITIVES": "Every op graphviz-ad can trace, by name (``PRIMITIVES[\"sin\"]``): the built-in "
+                              "ones and those declared with :func:`~graphviz_ad.primitive`.",
+    "graphviz_ad.FORMATS": "The formats :func:`~graphviz_ad.render` writes, as strings: ``\"svg\"``, ``\"png\"``, "
+                           "``\"pdf\"``, ``\"dot\"`` and ``\"json\"``.",
+}
+
+
+def _resolve(dotted):
+    """The object a dotted public name stands for, or None when its module cannot be imported (the
+    PyTorch front end without torch)."""
+    module, _, name = dotted.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError:
+        return None
+
+
+def api_page(dotted):
+    """MyST text of one public object's page: its own autodoc entry."""
+    obj = _resolve(dotted)
+    module, _, name = dotted.rpartition(".")
+    head = f"# {dotted.removeprefix('graphviz_ad.')}\n\n"
+    if obj is None:
+        return head + f"`{dotted}` needs PyTorch, which was not installed when these pages were built.\n"
+    if dotted in DATA:
+        body = f".. py:data:: {name}\n   :module: {module}\n\n   {DATA[dotted]}\n"
+    elif inspect.isclass(obj):
+        kind = "autoexception" if issubclass(obj, BaseException) else "autoclass"
+        body = f".. {kind}:: {dotted}\n   :members:\n   :show-inheritance:\n"
+    else:
+        body = f".. autofunction:: {dotted}\n"
+    return head + f"```{{eval-rst}}\n{body}```\n\n[All of the API](../api.rst)\n"
+
+
+def api_index():
+    """reST text of the API index: a table of every public object linking its page, and their toctree."""
+    names = [d for d in public_objects() if _resolve(d) is not None]
+    table = "".join(f"   {d}\n" for d in names)
+    pages = "".join(f"   api/{d.removeprefix('graphviz_ad.')}\n" for d in public_objects())
+    return (f"\n.. currentmodule:: None\n\n.. autosummary::\n   :nosignatures:\n\n{table}\n"
+            f".. toctree::\n   :hidden:\n\n{pages}")
+
+
+def add_generated_text(app, docname, source):
+    """Fill the one-line stubs of the gallery's and the API's pages, and their index pages' lists."""
     if docname == "gallery":
         source[0] += gallery_sections()
     elif docname.startswith("gallery/"):
         source[0] = sample_page(docname.split("/", 1)[1])
+    elif docname == "api":
+        source[0] = source[0].replace(".. api-index\n", api_index(), 1)
+    elif docname.startswith("api/"):
+        source[0] = api_page("graphviz_ad." + docname.split("/", 1)[1])
 
 
 _LITERAL = re.compile(r"(``.+?``|`[^`]+`)")
@@ -113,5 +174,5 @@ def plain_text_marks(app, what, name, obj, options, lines):
 
 
 def setup(app):
-    app.connect("source-read", add_gallery)
+    app.connect("source-read", add_generated_text)
     app.connect("autodoc-process-docstring", plain_text_marks)

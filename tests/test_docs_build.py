@@ -1,5 +1,7 @@
 """The documentation site builds with warnings as errors, and draws what it promises."""
 
+import importlib.util
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -78,10 +80,53 @@ def test_tutorial_draws_its_lessons(site):
     assert 'role="figure" aria-label="Computation graph of neuron' in text   # the interactive step-through
 
 
-def test_api_reference_documents_every_public_name(site):
-    ids = {i for _, i in page(site, "api").ids}
-    missing = [name for name in graphviz_ad.__all__ if f"graphviz_ad.{name}" not in ids]
-    assert not missing, f"add these to docs/api.rst: {missing}"
+def public_objects():
+    """Every public object's dotted name and its page: what `graphviz_ad` exports, and the PyTorch front end."""
+    names = [f"graphviz_ad.{name}" for name in graphviz_ad.__all__] + ["graphviz_ad.torch.trace"]
+    return {name: f"api/{name.removeprefix('graphviz_ad.')}" for name in names}
+
+
+def test_every_public_object_has_its_own_api_page_linked_from_the_index(site):
+    pages = public_objects()
+    assert sorted(p.stem for p in (DOCS / "api").glob("*.md")) == sorted(p.split("/")[1] for p in pages.values())
+    index = (site / "api.html").read_text(encoding="utf-8")
+    torch_installed = importlib.util.find_spec("torch") is not None
+    for name, docname in pages.items():
+        if name == "graphviz_ad.torch.trace" and not torch_installed:
+            continue
+        ids = {i for _, i in page(site, docname).ids}
+        assert name in ids, f"{docname}.html documents no {name}"
+        assert f'href="{docname}.html#{name}"' in index, f"api.html does not link {name}"
+
+
+class Links(HTMLParser):
+    """Every href of a page."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.hrefs = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        href = dict(attrs).get("href")
+        if tag == "a" and href:
+            self.hrefs.append(href)
+
+
+def test_no_link_of_the_site_points_nowhere(site):
+    """Every link inside the site reaches a page that exists, and an anchor on it that exists."""
+    ids = {}
+    for path in site.glob("**/*.html"):
+        for href in Links(path.read_text(encoding="utf-8")).hrefs:
+            if re.match(r"^[a-z]+:", href):   # https:, mailto: - outside the site
+                continue
+            target, _, anchor = href.partition("#")
+            where = (path.parent / target).resolve() if target else path
+            assert where.exists(), (path.relative_to(site), href)
+            if anchor and where.suffix == ".html":
+                if where not in ids:
+                    ids[where] = {i for _, i in Elements(where.read_text(encoding="utf-8")).ids}
+                assert anchor in ids[where], (path.relative_to(site), href)
 
 
 def test_every_markdown_page_of_docs_is_in_the_site(site):
