@@ -42,12 +42,14 @@ class Graph(nx.DiGraph):
         return interactive(self, height=height, **options)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        """Jupyter display: the SVG drawing, collapsed above the inline budget, or text saying why there is none."""
+        """Jupyter display: the SVG drawing, scaled down to the notebook's column where it is wider, and
+        collapsed above the inline budget; or text saying why there is none."""
         import warnings
 
         from .dot import to_dot
         from .engine import draw
         from .errors import GraphvizAdError, GraphvizAdWarning
+        from .layout import scalable_svg
         from .notebook import INLINE_BUDGET, MAX_INLINE_BYTES, summary_line, too_big
 
         text = summary_line(self)
@@ -60,4 +62,4 @@ class Graph(nx.DiGraph):
             return {"text/plain": f"{text}\n(no picture: {e})"}
         if len(svg) > MAX_INLINE_BYTES:  # still too big after collapsing: say so, and how to see it
             return {"text/html": too_big(self, len(svg)), "text/plain": f"{text}\n(too big to draw inline)"}
-        return {"image/svg+xml": svg, "text/plain": text}
+        return {"image/svg+xml": scalable_svg(svg), "text/plain": text}

@@ -172,3 +172,12 @@ def svg_overflow(svg, fit_width):
 # The inline style of a drawing shown in a page (docs, Markdown): its natural size when there is room,
 # shrunk to its container's width, keeping its proportions (the viewBox), when there is not.
 SCALABLE_STYLE = "max-width: 100%; height: auto;"
+
+
+def scalable_svg(svg):
+    """Graphviz's SVG text with SCALABLE_STYLE on its <svg> element, for a notebook's column: the
+    drawing keeps its size and viewBox, and only shrinks where the column is narrower."""
+    start = svg.find("<svg")
+    if start < 0:
+        return svg
+    return f'{svg[:start]}<svg style="{SCALABLE_STYLE}"{svg[start + len("<svg"):]}'

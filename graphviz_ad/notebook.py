@@ -12,6 +12,7 @@ import json
 import warnings
 
 from .errors import GraphvizAdWarning
+from .layout import scalable_svg
 
 INLINE_BUDGET = 400  # nodes drawn inline (a notebook cell is no place for a thousand-node picture)
 MAX_INLINE_BYTES = 1_000_000  # an inline drawing still bigger than this is described, not embedded
@@ -102,7 +103,7 @@ class Rendered(bytes):
     def _repr_mimebundle_(self, include=None, exclude=None):
         text = repr(self)
         if self.format == "svg":
-            return {"image/svg+xml": self.decode("utf-8"), "text/plain": text}
+            return {"image/svg+xml": scalable_svg(self.decode("utf-8")), "text/plain": text}
         if self.format == "png":
             return {"image/png": bytes(self), "text/plain": text}
         if self.format == "html":

@@ -25,8 +25,21 @@ def test_a_graph_displays_as_svg_with_a_text_fallback():
     labels = {t.text for t in svg.iter(f"{SVG}text")}
     for name in ("x", "u", "v"):   # each node is drawn, labelled with its variable's name
         assert any(label == name or label.startswith(name + ":") for label in labels if label), name
-    assert data["image/svg+xml"] == ga.render(G).decode()
+    drawn = ET.fromstring(ga.render(G))
+    assert svg.get("viewBox") == drawn.get("viewBox") and svg.get("viewBox")
+    assert svg.get("style") == "max-width: 100%; height: auto;" and drawn.get("style") is None
+    svg.attrib.pop("style")   # with that one sizing change, it is the renderer's drawing
+    assert ET.tostring(svg) == ET.tostring(drawn)
     assert data["text/plain"] == "<graphviz_ad.Graph two_paths: 8 nodes, 8 edges>"
+
+
+def test_rendered_svg_bytes_display_scaled_to_the_column():
+    G = ga.trace(two_paths, 0.7)
+    rendered = ga.render(G)
+    data, _ = DisplayFormatter().format(rendered)
+    svg, drawn = ET.fromstring(data["image/svg+xml"].encode()), ET.fromstring(rendered)
+    assert svg.attrib.pop("style") == "max-width: 100%; height: auto;"
+    assert ET.tostring(svg) == ET.tostring(drawn) and drawn.get("style") is None   # the bytes stay as drawn
 
 
 def test_without_a_graphviz_engine_the_display_is_plain_text_saying_why(monkeypatch):
