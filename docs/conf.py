@@ -22,9 +22,7 @@ project = "graphviz-ad"
 copyright = "graphviz-ad authors"
 release = version = graphviz_ad.__version__
 
-extensions = ["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.autosummary", "sphinx.ext.napoleon", "sphinx_copybutton",
-              "graphviz_ad.sphinx"]
-autosummary_generate = False   # the API index lists the pages of docs/api, written below; it generates no files
+extensions = ["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.napoleon", "sphinx_copybutton", "graphviz_ad.sphinx"]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 exclude_patterns = ["_build", "images"]
 myst_heading_anchors = 3
@@ -125,12 +123,23 @@ def api_page(dotted):
     return head + f"```{{eval-rst}}\n{body}```\n\n[All of the API](../api.rst)\n"
 
 
+def _summary(dotted):
+    """The first sentence of what a public object is: its docstring's, or DATA's for a data object."""
+    obj = _resolve(dotted)
+    if obj is None:
+        return "The PyTorch front end (needs PyTorch)."
+    text = DATA.get(dotted) or " ".join((inspect.getdoc(obj) or "").split("\n\n")[0].split())
+    lines = [text.split(". ")[0].rstrip(".") + "."]
+    plain_text_marks(None, None, dotted, obj, None, lines)
+    return lines[0]
+
+
 def api_index():
     """reST text of the API index: a table of every public object linking its page, and their toctree."""
-    names = [d for d in public_objects() if _resolve(d) is not None]
-    table = "".join(f"   {d}\n" for d in names)
+    rows = "".join(f"   * - :py:obj:`{d.removeprefix('graphviz_ad.')} <{d}>`\n     - {_summary(d)}\n"
+                   for d in public_objects())
     pages = "".join(f"   api/{d.removeprefix('graphviz_ad.')}\n" for d in public_objects())
-    return (f"\n.. currentmodule:: None\n\n.. autosummary::\n   :nosignatures:\n\n{table}\n"
+    return (f"\n.. list-table::\n   :widths: 1 3\n\n{rows}\n"
             f".. toctree::\n   :hidden:\n\n{pages}")
 
 
