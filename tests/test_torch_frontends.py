@@ -130,7 +130,7 @@ def test_interactive_page_on_a_torch_graph(browser, tmp_path):  # noqa: F811
         p.page.hover(f"#gad-n{G.node_named('h')}")
         details = p.text(".gad-details-body")
         assert details.startswith("h [tanh] shape [3x6] float32") and "h = torch.tanh(self.fc1(x))" in details
-        assert f"{G.nodes[G.node_named('h')]['grad'][-1, -1]:.5f}]] scope Block" in details   # its gradient
+        assert f"{style.fmt(G.nodes[G.node_named('h')]['grad'][-1, -1])}]] scope Block" in details   # its gradient, at the labels' precision
         p.page.screenshot(path=str(tmp_path / shot), full_page=True)
         shutil.copy(tmp_path / shot, SHOTS / shot) if SHOTS else None
         p.assert_clean()
