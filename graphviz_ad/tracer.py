@@ -17,14 +17,22 @@ from .errors import TraceError
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
-# Frames from these files are ours or numpy's, never the user's line.
+# Frames from these files are ours or numpy's, never the user's line...
 _SKIP = (_PACKAGE_DIR, _NUMPY_DIR, "<__array_function__")
+# ...except the bundled samples, which an installed package holds inside its own folder: they are user
+# code like any other, wherever they are installed.
+_SAMPLES_DIR = _PACKAGE_DIR + "samples" + os.sep
+
+
+def is_library_file(filename):
+    """True for graphviz_ad's own machinery and numpy's files: frames there are never the user's line."""
+    return filename.startswith(_SKIP) and not filename.startswith(_SAMPLES_DIR)
 
 
 def user_frame(depth=2):
     """The innermost frame that is neither graphviz_ad's nor numpy's: the line the user wrote."""
     frame = sys._getframe(depth)
-    while frame is not None and frame.f_code.co_filename.startswith(_SKIP):
+    while frame is not None and is_library_file(frame.f_code.co_filename):
         frame = frame.f_back
     return frame
 
@@ -144,7 +152,7 @@ class Tape:
         chain = []
         f = frame
         while f is not None and f is not self.root_frame:
-            if not f.f_code.co_filename.startswith(_SKIP):
+            if not is_library_file(f.f_code.co_filename):
                 chain.append(f)
             f = f.f_back
         if f is None:  # not called under trace(): only the innermost frame is ours to speak of
