@@ -16,6 +16,7 @@ import numpy as np
 
 from .arguments import bind, float_dtype, float_leaves, is_float, map_tree
 from .autodiff import backward
+from .buffers import making_buffers, unwrap
 from .build import build_graph
 from .errors import GradError, GraphvizAdError, GraphvizAdWarning
 from .tracer import Tape, Traced
@@ -124,7 +125,14 @@ def value_and_grad(fun, argnum=0):
             before = len(tape.entries)
             call_args[k] = _box(tape, args[k], f"arg{k}", True, explicit=True)
             leaf_lists.append(list(range(before, len(tape.entries))))
-        out = _run(tape, fun, call_args, kwargs)
+        # The other float arguments are constants, as trace() makes them, so a function that traces
+        # (X.dot(W) with X passed in) differentiates too.
+        wanted = {k % len(args) for k in argnums}
+        for k, value in enumerate(args):
+            if k not in wanted:
+                call_args[k] = _box(tape, value, f"arg{k}", False, explicit=False)
+        call_kwargs = {name: _box(tape, value, name, False, explicit=False) for name, value in kwargs.items()}
+        out = _run(tape, fun, call_args, call_kwargs)
         if type(out) is not Traced:
             _check_single(out, fun)
             warnings.warn(f"{_fun_name(fun)}: output does not depend on the inputs; the gradient is zero",
@@ -234,7 +242,12 @@ def _seed(value, seed):
 def _run(tape, fun, args, kwargs):
     tape.root_frame = sys._getframe()
     try:
-        return fun(*args, **kwargs)
+        with making_buffers():
+            return unwrap(fun(*args, **kwargs))
+    except ValueError as e:
+        if tape.write_error is not None:   # numpy's "setting an array element with a sequence"
+            raise tape.write_error from e
+        raise
     finally:
         tape.root_frame = None
         tape.release_frames()
