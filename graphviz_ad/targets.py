@@ -591,4 +591,6 @@ def trace_inputs(target, inputs, *, wrt=None, seed=None):
     except GraphvizAdError:
         raise
     except (Exception, SystemExit) as e:
-        raise _user_error(f"{_who(target)} raised", e) from e
+        error = _user_error(f"{_who(target)} raised", e)
+        error.partial_graph = getattr(e, "partial_graph", None)   # how far the trace got
+        raise error from e

@@ -93,6 +93,7 @@ class Tape:
         self.root_frame = None
         self.calls = {}        # id(frame) -> call id, see _site
         self.live_frames = []
+        self.failed = None        # (primitive, operand nodes) of an op that raised
         self.write_error = None   # a write into a plain array that numpy turned into a ValueError
         self.view_nodes = set()   # nodes that only re-derive a view after a write: never named by their line
 
@@ -123,7 +124,7 @@ class Tape:
                 if entries[a.node].requires_grad:
                     requires = True
             elif self.lift_constants and prim.differentiable(i) and _is_number(a):
-                c = self.leaf(a, _const_name(a), False)
+                c = self.leaf(a, _read_name(a) or _const_name(a), False)
                 values.append(c.value)
                 parents.append(c.node)
             else:
@@ -137,6 +138,7 @@ class Tape:
         try:
             value = prim.fun(*values, **kwargs)
         except Exception as e:
+            self.failed = (prim, [p for p in parents if p is not None])   # for the partial graph
             if hasattr(e, "add_note"):
                 e.add_note(f"graphviz_ad: while computing {prim.name} at {where()}")
             raise
@@ -172,12 +174,46 @@ class Tape:
                 call = self.calls[id(f)] = len(self.calls)
                 self.live_frames.append(f)
             code = f.f_code
-            frames.append((call, f.f_lasti, code.co_filename, f.f_lineno, code.co_name))
+            frames.append((call, f.f_lasti, code.co_filename, f.f_lineno, scope_name(code)))
         return (frame.f_code.co_filename, frame.f_lineno, tuple(fr[4] for fr in frames), tuple(frames))
 
     def release_frames(self):
         """Let the traced calls' frames go (they are kept only while tracing, see _site)."""
         self.live_frames.clear()
+
+
+_SCOPE_NAMES = {}
+
+
+def scope_name(code):
+    """What a scope is called: `Dense.forward` for a method, `layer` for a function (also one defined
+    inside another), `<lambda>`."""
+    name = _SCOPE_NAMES.get(code)
+    if name is None:
+        name = getattr(code, "co_qualname", code.co_name).rpartition("<locals>.")[2]
+        _SCOPE_NAMES[code] = name
+    return name
+
+
+def _read_name(a):
+    """The name the user's line reads plain array `a` by: `W` for `self.W`, `layer.W`, a variable `X`."""
+    if not isinstance(a, np.ndarray) or not a.ndim:
+        return None
+    frame = user_frame(3)
+    if frame is None:
+        return None
+    try:
+        tree = ast.parse(source_line(frame))
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            owner = frame.f_locals.get(node.value.id, frame.f_globals.get(node.value.id))
+            if getattr(owner, node.attr, None) is a:
+                return node.attr if node.value.id in ("self", "cls") else f"{node.value.id}.{node.attr}"
+        elif isinstance(node, ast.Name) and frame.f_locals.get(node.id, frame.f_globals.get(node.id)) is a:
+            return node.id
+    return None
 
 
 def _is_number(a):
