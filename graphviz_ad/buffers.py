@@ -219,6 +219,8 @@ def making_buffers():
             setattr(np, name, _maker(saved[name]))
         for name in _LIST_READERS:
             setattr(np, name, _list_reader(saved[name]))
+        saved_norm = np.linalg.norm
+        np.linalg.norm = _list_reader(saved_norm)
         np.array = _array_maker(saved["array"], copies=True)
         np.asarray = _array_maker(saved["asarray"], copies=False)
         np.r_ = _Concatenator(saved["r_"], columns=False)
@@ -231,3 +233,4 @@ def making_buffers():
         if saved is not None:
             for name, value in saved.items():
                 setattr(np, name, value)
+            np.linalg.norm = saved_norm
