@@ -205,32 +205,37 @@ _MAKERS = ("zeros", "empty", "ones", "full", "zeros_like", "empty_like", "ones_l
 _LIST_READERS = ("sum", "mean", "max", "min", "amax", "amin", "prod", "std", "var", "average", "median",
                  "cumsum", "cumprod", "dot", "outer", "inner", "tensordot", "transpose", "reshape", "ravel",
                  "diff", "clip", "sort", "append", "vdot", "trace", "diag", "atleast_1d", "atleast_2d")
+_patches = None   # (numpy's own functions, our stand-ins), made once: swapping them is then cheap
 _depth = 0
+
+
+def _stand_ins():
+    global _patches
+    if _patches is None:
+        own = {name: getattr(np, name) for name in _MAKERS + _LIST_READERS + ("array", "asarray", "r_", "c_")}
+        ours = {name: _maker(own[name]) for name in _MAKERS}
+        ours.update((name, _list_reader(own[name])) for name in _LIST_READERS)
+        ours.update(array=_array_maker(own["array"], copies=True), asarray=_array_maker(own["asarray"], copies=False),
+                    r_=_Concatenator(own["r_"], columns=False), c_=_Concatenator(own["c_"], columns=True))
+        _patches = (own, ours, np.linalg.norm, _list_reader(np.linalg.norm))
+    return _patches
 
 
 @contextlib.contextmanager
 def making_buffers():
     """Hand the traced function Buffers from numpy's array makers while it runs (nested traces share it)."""
     global _depth
-    saved = None
+    own, ours, own_norm, our_norm = _stand_ins()
     if _depth == 0:
-        saved = {name: getattr(np, name) for name in _MAKERS + _LIST_READERS + ("array", "asarray", "r_", "c_")}
-        for name in _MAKERS:
-            setattr(np, name, _maker(saved[name]))
-        for name in _LIST_READERS:
-            setattr(np, name, _list_reader(saved[name]))
-        saved_norm = np.linalg.norm
-        np.linalg.norm = _list_reader(saved_norm)
-        np.array = _array_maker(saved["array"], copies=True)
-        np.asarray = _array_maker(saved["asarray"], copies=False)
-        np.r_ = _Concatenator(saved["r_"], columns=False)
-        np.c_ = _Concatenator(saved["c_"], columns=True)
+        for name, value in ours.items():
+            setattr(np, name, value)
+        np.linalg.norm = our_norm
     _depth += 1
     try:
         yield
     finally:
         _depth -= 1
-        if saved is not None:
-            for name, value in saved.items():
+        if _depth == 0:
+            for name, value in own.items():
                 setattr(np, name, value)
-            np.linalg.norm = saved_norm
+            np.linalg.norm = own_norm
