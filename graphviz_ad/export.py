@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .graph import Graph
+from .summary import Summary
 
 FORMAT = "graphviz-ad node-link 1"
 NODE_NUMBERS = ("value", "grad")
@@ -22,6 +23,8 @@ def _plain(x):
     """Any attribute value as JSON-ready data: arrays and tuples to lists, numpy scalars to Python."""
     if isinstance(x, np.ndarray):
         return _plain(x.tolist())
+    if isinstance(x, Summary):
+        return _plain(x.to_dict())
     if isinstance(x, np.generic):
         return _plain(x.item())
     if isinstance(x, float) and not math.isfinite(x):
@@ -56,10 +59,21 @@ def _number(x, dtype=None):
     """A stored value back as a float or numpy array."""
     if x is None:
         return None
+    if isinstance(x, dict) and "summary" in x:
+        return Summary.from_dict({"summary": {k: NONFINITE.get(v, v) if isinstance(v, str) else v
+                                              for k, v in x["summary"].items()}})
     if isinstance(x, list):
         a = np.array(_floats(x), dtype=float)
-        return a.astype(dtype) if dtype and np.dtype(dtype).kind in "biuf" else a
+        return a.astype(dtype) if dtype and _numpy_kind(dtype) in "biuf" else a
     return NONFINITE.get(x, x) if isinstance(x, str) else float(x)
+
+
+def _numpy_kind(dtype):
+    """The numpy kind of a dtype name; "" for names numpy does not know (torch's bfloat16)."""
+    try:
+        return np.dtype(dtype).kind
+    except TypeError:
+        return ""
 
 
 def _floats(x):

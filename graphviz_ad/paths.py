@@ -17,6 +17,7 @@ import numpy as np
 from .diagnose import check_graph, count_paths, extreme_paths, short_number, to_plain, topological_order
 from .errors import GraphvizAdError
 from .ops.core import unbroadcast
+from .summary import Summary
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,8 @@ def _largest(G, source, best, nxt, limit):
 def _factor(G, u, v):
     """The edge's local factor; a full sum or mean to a scalar counts as elementwise (1 or 1/N each)."""
     factor = G._succ[u][v].get("local_factor")
+    if isinstance(factor, Summary):   # too large to keep whole: no product of factors through it
+        return None
     if factor is not None:
         return factor
     op, shape = G.nodes[v].get("op"), G.nodes[v].get("shape")

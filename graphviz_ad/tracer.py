@@ -33,6 +33,18 @@ def is_library_file(filename):
     return filename.startswith(_SKIP) and not filename.startswith(_SAMPLES_DIR)
 
 
+def skip_frames_from(directory):
+    """Count frames from files under `directory` as library code, never as the user's line.
+
+    The torch front end adds torch's own directory, so nodes made inside nn.Module code point at the
+    user's line that called the model.
+    """
+    global _SKIP
+    directory = os.path.join(os.path.abspath(directory), "")
+    if directory not in _SKIP:
+        _SKIP = _SKIP + (directory,)
+
+
 def user_frame(depth=2):
     """The innermost frame that is neither graphviz_ad's nor numpy's: the line the user wrote."""
     frame = sys._getframe(depth)
