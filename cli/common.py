@@ -69,12 +69,15 @@ class RuntimeProblem(click.ClickException):
     def __init__(self, message, frames=()):
         super().__init__(message)
         self.frames = list(frames)
+        self.notes = []   # lines shown between the traceback and the error (e.g. what was written anyway)
 
     def show(self, file=None):
         file = file or sys.stderr
         if self.frames:
             click.echo("Traceback (your code, most recent call last):", file=file)
             click.echo("".join(self.frames).rstrip("\n"), file=file)
+        for note in self.notes:
+            click.echo(note, file=file)
         click.echo(f"Error: {self.format_message()}", file=file)
 
 

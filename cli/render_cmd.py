@@ -93,7 +93,15 @@ def render(target, expr, at, seed, wrt, output, force, format, highlight, extra,
     options = drawing_options(flags, extra)
     loaded, inputs = common.load_inputs(target, expr, at, seed, quiet=quiet)
     path = common.output_path(output, f"{loaded.name}.{fmt}", force)
-    G = common.trace_graph(loaded, inputs, wrt, quiet=quiet)
+    try:
+        G = common.trace_graph(loaded, inputs, wrt, quiet=quiet)
+    except graphviz_ad.GraphvizAdError as e:
+        partial = getattr(e, "partial_graph", None)
+        if partial is None or partial.graph["failed"]["op"] is None:   # only an op's failure is drawn
+            raise
+        problem = common.translate(e)
+        problem.notes.append(_write_partial(e, path, fmt, options, force))
+        raise problem from e
     marks = frontend.highlight_named(G, highlight)
     with common.Progress(f"drawing {G.number_of_nodes()} nodes", quiet=quiet), common.report_warnings():
         data = graphviz_ad.render(G, None, fmt, highlight=marks, **options)
@@ -102,6 +110,19 @@ def render(target, expr, at, seed, wrt, output, force, format, highlight, extra,
         common.status(f"Wrote {path} ({G.number_of_nodes()} nodes, {G.number_of_edges()} edges)", quiet)
     if open_file and not webbrowser.open(Path(path).resolve().as_uri()):
         click.echo(f"Warning: no web browser found to open {path}", err=True)
+
+
+def _write_partial(error, path, fmt, options, force):
+    """The user's code raised mid-trace: draw what was traced up to there, the failing line marked."""
+    G = error.partial_graph
+    failed = G.graph["failed"]
+    marks = {"nodes": {n: "failed here" for n in failed["nodes"]}}
+    with common.report_warnings():
+        data = graphviz_ad.render(G, None, fmt, highlight=marks, **options)
+    common.write_output(data, path, force=force)
+    where = f"{path}" if path is not None else "stdout"
+    return (f"Wrote the partial graph to {where} ({G.number_of_nodes()} nodes, no gradients): the trace "
+            f"stopped at {failed['source']} ({failed['code']!r}), marked 'failed here'")
 
 
 COMMANDS = [render]

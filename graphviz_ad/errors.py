@@ -91,7 +91,11 @@ class UserCodeError(GraphvizAdError):
         exception: the original exception (also the ``__cause__``).
         frames: the traceback lines of the user's own frames (graphviz_ad's and numpy's left out),
             formatted like Python's traceback.
+        partial_graph: when it raised mid-trace, the graph recorded so far (forward values and
+            shapes, no gradients; ``graph["failed"]`` says where it stopped), else None.
     """
+
+    partial_graph = None
 
     def __init__(self, message, exception, frames):
         super().__init__(message)

@@ -147,6 +147,8 @@ def _assigned_names(tape):
     for level in range(depth - 1, -1, -1):
         last = None      # (node, key, lasti) of the current run at this level
         for i, entry in enumerate(tape.entries):
+            if i in tape.view_nodes:   # a view brought up to date after a write: the write names the line
+                continue
             frames = sites[i][3]
             if entry.prim is None or len(frames) <= level:
                 if entry.prim is not None and last is not None:   # made in a shallower frame: run ends
@@ -183,9 +185,16 @@ def _assigned_name(line):
         stmt = ast.parse(line.rstrip(":")).body[0] if line else None
     except SyntaxError:
         stmt = None
-    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-        name = stmt.targets[0].id
-    elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) and isinstance(stmt.target, ast.Name):
-        name = stmt.target.id
+    target = None
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target = stmt.targets[0]
+    elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)):
+        target = stmt.target
+    if isinstance(target, ast.Subscript):   # hs[t] = ... writes into hs: the new value is hs
+        target = target.value
+    if isinstance(target, ast.Name):
+        name = target.id
+    elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+        name = target.attr if target.value.id == "self" else f"{target.value.id}.{target.attr}"
     _ASSIGNED[line] = name
     return name

@@ -36,6 +36,7 @@ from . import arguments
 from .errors import (GraphvizAdError, InputError, SourceSyntaxError, TargetError,  # noqa: F401  (re-exported)
                      UserCodeError, worded_error)
 from .expression import expression
+from .tracer import is_library_file
 
 MAX_ELEMENTS = 10_000_000   # largest array an --at value may build
 _VALUE_FORMS = ("a number, a [nested, list], randn(3, 4), rand(3), zeros(3), ones(2, 2), eye(3), "
@@ -241,10 +242,6 @@ def _defaults(fun):
 # ---------------------------------------------------------------------------------------------------
 # The user's code raised: keep only the user's frames.
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-_NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
-
-
 def user_frames(exc, skip=()):
     """Traceback lines of `exc` without graphviz_ad's, numpy's or the import machinery's frames.
 
@@ -255,9 +252,10 @@ def user_frames(exc, skip=()):
     Returns:
         list of str, formatted like Python's traceback (``File "f.py", line 3, in f`` and the code).
     """
-    prefixes = (_PACKAGE_DIR, _NUMPY_DIR, "<frozen ", "<__array_function__") + tuple(skip)
+    prefixes = ("<frozen ",) + tuple(skip)
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not os.path.abspath(f.filename).startswith(prefixes) and not f.filename.startswith(prefixes)]
+              if not is_library_file(os.path.abspath(f.filename)) and not is_library_file(f.filename)
+              and not os.path.abspath(f.filename).startswith(prefixes) and not f.filename.startswith(prefixes)]
     return traceback.format_list(frames)
 
 
@@ -630,4 +628,6 @@ def trace_inputs(target, inputs, *, wrt=None, seed=None):
     except GraphvizAdError:
         raise
     except (Exception, SystemExit) as e:
-        raise _user_error(f"{_who(target)} raised", e) from e
+        error = _user_error(f"{_who(target)} raised", e)
+        error.partial_graph = getattr(e, "partial_graph", None)   # how far the trace got
+        raise error from e

@@ -10,15 +10,17 @@ import gc
 import linecache
 import os
 import sys
+import traceback
 import warnings
 
 import numpy as np
 
 from .arguments import bind, float_dtype, float_leaves, is_float, map_tree
 from .autodiff import backward
+from .buffers import making_buffers, unwrap
 from .build import build_graph
 from .errors import GradError, GraphvizAdError, GraphvizAdWarning
-from .tracer import Tape, Traced
+from .tracer import Tape, Traced, is_library_file, scope_name
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -57,7 +59,11 @@ def trace(fun, *args, wrt=None, seed=None, **kwargs):
     call_args, call_kwargs = bound.call(new_arguments)
     leaves = list(tape.names)
     with np.errstate(all="ignore"):
-        out = _run(tape, fun, call_args, call_kwargs)
+        try:
+            out = _run(tape, fun, call_args, call_kwargs)
+        except Exception as e:   # the user's code raised: keep how far it got, for the picture
+            e.partial_graph = _partial_graph(tape, fun, e)
+            raise
         if type(out) is not Traced:
             _check_single(out, fun)
             warnings.warn(f"{_fun_name(fun)}: output does not depend on the inputs; every gradient is zero",
@@ -72,12 +78,7 @@ def trace(fun, *args, wrt=None, seed=None, **kwargs):
         finally:
             if collecting:
                 gc.enable()
-    code = getattr(fun, "__code__", None)
-    for node in G.graph["inputs"]:   # arguments are created where the function is defined
-        G.nodes[node].update(
-            source=f"{os.path.basename(code.co_filename)}:{code.co_firstlineno}" if code else "",
-            code=linecache.getline(code.co_filename, code.co_firstlineno).strip() if code else "",
-            scope=(_fun_name(fun),), scope_calls=(0,))
+    _place_inputs(G, fun)
     G.graph.update(function=_fun_name(fun), wrt=[n for n in bound.arguments if n in wrt_names],
                    seed=_plain_value(seed), seed_rule=seed_rule)
     grads = backward_pass[0]
@@ -85,6 +86,45 @@ def trace(fun, *args, wrt=None, seed=None, **kwargs):
         if tape.entries[i].requires_grad and grads[i] is None:
             warnings.warn(f"{_fun_name(fun)}: output does not depend on input {tape.names[i]!r}; "
                           "its gradient is zero", GraphvizAdWarning, stacklevel=2)
+    return G
+
+
+def _place_inputs(G, fun):
+    """Arguments are created where the function is defined: their source line and scope."""
+    code = getattr(fun, "__code__", None) or getattr(getattr(type(fun), "__call__", None), "__code__", None)
+    for node in G.graph["inputs"]:
+        G.nodes[node].update(
+            source=f"{os.path.basename(code.co_filename)}:{code.co_firstlineno}" if code else "",
+            code=linecache.getline(code.co_filename, code.co_firstlineno).strip() if code else "",
+            scope=(scope_name(code) if code else _fun_name(fun),), scope_calls=(0,))
+
+
+def _partial_graph(tape, fun, error):
+    """The graph of everything recorded before `error`: forward values and shapes, no gradients.
+
+    `G.graph["failed"]` says where it stopped: the user's line, the error, the failing op (None when
+    the user's own code raised) and the nodes that op was given (else the nodes made on that line).
+    """
+    if not tape.entries:
+        return None
+    n = len(tape.entries)
+    G = build_graph(tape, ([None] * n, {}, {}), n - 1, list(range(n)))
+    G.graph["inputs"] = [i for i in G.graph["inputs"] if i in tape.names]
+    _place_inputs(G, fun)
+    for _, data in G.nodes(data=True):
+        data["grad"] = None
+    for _, _, data in G.edges(data=True):
+        data.update(grad_flow=None, gain=None)
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if not is_library_file(f.filename)]
+    where = f"{os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
+    if tape.failed is not None:
+        nodes = sorted(set(tape.failed[1]))
+    else:
+        nodes = [node for node, data in G.nodes(data=True) if where and data["source"] == where]
+    G.graph.update(function=_fun_name(fun), wrt=[], seed=None, seed_rule="none", failed={
+        "source": where, "code": frames[-1].line if frames else "",
+        "error": f"{type(error).__name__}: {error}", "nodes": nodes,
+        "op": tape.failed[0].name if tape.failed is not None else None})
     return G
 
 
@@ -124,7 +164,14 @@ def value_and_grad(fun, argnum=0):
             before = len(tape.entries)
             call_args[k] = _box(tape, args[k], f"arg{k}", True, explicit=True)
             leaf_lists.append(list(range(before, len(tape.entries))))
-        out = _run(tape, fun, call_args, kwargs)
+        # The other float arguments are constants, as trace() makes them, so a function that traces
+        # (X.dot(W) with X passed in) differentiates too.
+        wanted = {k % len(args) for k in argnums}
+        for k, value in enumerate(args):
+            if k not in wanted:
+                call_args[k] = _box(tape, value, f"arg{k}", False, explicit=False)
+        call_kwargs = {name: _box(tape, value, name, False, explicit=False) for name, value in kwargs.items()}
+        out = _run(tape, fun, call_args, call_kwargs)
         if type(out) is not Traced:
             _check_single(out, fun)
             warnings.warn(f"{_fun_name(fun)}: output does not depend on the inputs; the gradient is zero",
@@ -234,7 +281,12 @@ def _seed(value, seed):
 def _run(tape, fun, args, kwargs):
     tape.root_frame = sys._getframe()
     try:
-        return fun(*args, **kwargs)
+        with making_buffers():
+            return unwrap(fun(*args, **kwargs))
+    except ValueError as e:
+        if tape.write_error is not None:   # numpy's "setting an array element with a sequence"
+            raise tape.write_error from e
+        raise
     finally:
         tape.root_frame = None
         tape.release_frames()

@@ -6,19 +6,31 @@ list of entries, one per node: cheap to append to, and turned into a networkx gr
 end (see build.py).
 """
 
+import ast
+import dis
 import linecache
 import os
 import re
 import sys
+import warnings
+import weakref
 
 import numpy as np
 
-from .errors import TraceError
+from .errors import GraphvizAdWarning, TraceError
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
-# Frames from these files are ours or numpy's, never the user's line.
+# Frames from these files are ours or numpy's, never the user's line...
 _SKIP = (_PACKAGE_DIR, _NUMPY_DIR, "<__array_function__")
+# ...except the bundled samples, which an installed package holds inside its own folder: they are user
+# code like any other, wherever they are installed.
+_SAMPLES_DIR = _PACKAGE_DIR + "samples" + os.sep
+
+
+def is_library_file(filename):
+    """True for graphviz_ad's own machinery and numpy's files: frames there are never the user's line."""
+    return filename.startswith(_SKIP) and not filename.startswith(_SAMPLES_DIR)
 
 
 def skip_frames_from(directory):
@@ -36,7 +48,7 @@ def skip_frames_from(directory):
 def user_frame(depth=2):
     """The innermost frame that is neither graphviz_ad's nor numpy's: the line the user wrote."""
     frame = sys._getframe(depth)
-    while frame is not None and frame.f_code.co_filename.startswith(_SKIP):
+    while frame is not None and is_library_file(frame.f_code.co_filename):
         frame = frame.f_back
     return frame
 
@@ -93,6 +105,9 @@ class Tape:
         self.root_frame = None
         self.calls = {}        # id(frame) -> call id, see _site
         self.live_frames = []
+        self.failed = None        # (primitive, operand nodes) of an op that raised
+        self.write_error = None   # a write into a plain array that numpy turned into a ValueError
+        self.view_nodes = set()   # nodes that only re-derive a view after a write: never named by their line
 
     def leaf(self, value, name, requires_grad):
         """An input (requires_grad) or a constant node."""
@@ -110,6 +125,8 @@ class Tape:
         parents = []
         requires = False
         for i, a in enumerate(args):
+            if type(a) is not Traced and getattr(a, "traced", None) is not None:
+                a = a.traced   # a buffer the function filled with traced values (see buffers.py)
             if type(a) is Traced:
                 if a.tape is not self:
                     raise TraceError(f"{prim.name}: a value from another trace was mixed in "
@@ -119,7 +136,7 @@ class Tape:
                 if entries[a.node].requires_grad:
                     requires = True
             elif self.lift_constants and prim.differentiable(i) and _is_number(a):
-                c = self.leaf(a, _const_name(a), False)
+                c = self.leaf(a, _read_name(a) or _const_name(a), False)
                 values.append(c.value)
                 parents.append(c.node)
             else:
@@ -133,6 +150,7 @@ class Tape:
         try:
             value = prim.fun(*values, **kwargs)
         except Exception as e:
+            self.failed = (prim, [p for p in parents if p is not None])   # for the partial graph
             if hasattr(e, "add_note"):
                 e.add_note(f"graphviz_ad: while computing {prim.name} at {where()}")
             raise
@@ -156,7 +174,7 @@ class Tape:
         chain = []
         f = frame
         while f is not None and f is not self.root_frame:
-            if not f.f_code.co_filename.startswith(_SKIP):
+            if not is_library_file(f.f_code.co_filename):
                 chain.append(f)
             f = f.f_back
         if f is None:  # not called under trace(): only the innermost frame is ours to speak of
@@ -168,12 +186,46 @@ class Tape:
                 call = self.calls[id(f)] = len(self.calls)
                 self.live_frames.append(f)
             code = f.f_code
-            frames.append((call, f.f_lasti, code.co_filename, f.f_lineno, code.co_name))
+            frames.append((call, f.f_lasti, code.co_filename, f.f_lineno, scope_name(code)))
         return (frame.f_code.co_filename, frame.f_lineno, tuple(fr[4] for fr in frames), tuple(frames))
 
     def release_frames(self):
         """Let the traced calls' frames go (they are kept only while tracing, see _site)."""
         self.live_frames.clear()
+
+
+_SCOPE_NAMES = {}
+
+
+def scope_name(code):
+    """What a scope is called: `Dense.forward` for a method, `layer` for a function (also one defined
+    inside another), `<lambda>`."""
+    name = _SCOPE_NAMES.get(code)
+    if name is None:
+        name = getattr(code, "co_qualname", code.co_name).rpartition("<locals>.")[2]
+        _SCOPE_NAMES[code] = name
+    return name
+
+
+def _read_name(a):
+    """The name the user's line reads plain array `a` by: `W` for `self.W`, `layer.W`, a variable `X`."""
+    if not isinstance(a, np.ndarray) or not a.ndim:
+        return None
+    frame = user_frame(3)
+    if frame is None:
+        return None
+    try:
+        tree = ast.parse(source_line(frame))
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            owner = frame.f_locals.get(node.value.id, frame.f_globals.get(node.value.id))
+            if getattr(owner, node.attr, None) is a:
+                return node.attr if node.value.id in ("self", "cls") else f"{node.value.id}.{node.attr}"
+        elif isinstance(node, ast.Name) and frame.f_locals.get(node.id, frame.f_globals.get(node.id)) is a:
+            return node.id
+    return None
 
 
 def _is_number(a):
@@ -187,7 +239,9 @@ def _const_name(a):
     return "const" + "x".join(map(str, np.shape(a))).join("[]")
 
 
+_PLAIN_METHOD = re.compile(r"\b([A-Za-z_][\w.]*)\.(dot|outer|inner|cross)\s*\(")
 _MATH_CALL = re.compile(r"\bmath\.(\w+)\s*\(")
+_STORE_SUBSCR = dis.opmap["STORE_SUBSCR"]
 
 
 def _detach_error(what):
@@ -202,10 +256,49 @@ def _detach_error(what):
                       f"{line!r}); {hint}")
 
 
+def _plain_write_error(frame):
+    """The error for `a[i] = traced` with `a` a plain array the traced function did not make, or None
+    when the user's line is not such a write."""
+    if frame is None or frame.f_code.co_code[frame.f_lasti] != _STORE_SUBSCR:
+        return None
+    line = source_line(frame)
+    try:
+        target = ast.parse(line).body[0].targets[0].value
+        name = ast.unparse(target)
+    except (SyntaxError, IndexError, AttributeError):
+        name = "the array"
+    return TraceError(f"writing a traced value into {name}, a plain array made before the call (at "
+                      f"{where(frame)}: {line!r}), cannot be traced: code that reads {name} later would not "
+                      f"see the trace; make it inside the function ({name} = np.zeros_like(...), or "
+                      f"{name}.copy()), or build the value with np.stack / np.where")
+
+
+def _cut(self, what, plain):
+    """float(t), int(t), t.item(): the plain value, with a warning (once per line) that the graph is
+    cut there; refused where it would hide a math.* call or a write into a plain array."""
+    frame = user_frame(3)
+    error = _plain_write_error(frame)
+    if error is not None:
+        self.tape.write_error = error   # numpy swallows it into a ValueError: trace() raises it instead
+        raise error
+    line = source_line(frame)
+    if _MATH_CALL.search(line):
+        raise _detach_error(what)
+    if frame is not None:
+        warnings.warn_explicit(
+            f"{what} of a traced value cuts the graph at {where(frame)} ({line!r}): no gradient flows "
+            "back through it; keep the value as an array to differentiate through it", GraphvizAdWarning,
+            frame.f_code.co_filename, frame.f_lineno, module=frame.f_globals.get("__name__", ""),
+            registry=frame.f_globals.setdefault("__warningregistry__", {}))
+    return plain
+
+
 class Traced:
     """A value being traced: its forward value, and its node on the tape."""
 
-    __slots__ = ("value", "node", "tape")
+    # `_view`: (base, index, derive) when this value is numpy's view of another traced value (x[1:],
+    # x.T): a write through either one reaches the other (see _rebind). Unset for most values.
+    __slots__ = ("value", "node", "tape", "_view", "_views", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, value, node, tape):
@@ -245,13 +338,25 @@ class Traced:
         return ops.call_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
+        if func in _VIEW_FUNCTIONS and args and args[0] is self:   # np.reshape(x, ...): a view of x
+            return _opaque_view(self, lambda base: ops.call_function(func, (base,) + args[1:], kwargs))
         return ops.call_function(func, args, kwargs)
 
     def __array__(self, dtype=None, copy=None):
+        if np.result_type(self.value).kind in "iub":   # integers and masks carry no gradient: constants
+            return np.asarray(self.value, dtype=dtype)
         frame = user_frame(2)
+        error = _plain_write_error(frame)
+        if error is not None:
+            self.tape.write_error = error
+            raise error
+        line = source_line(frame)
+        m = _PLAIN_METHOD.search(line)
+        hint = (f"{m.group(1)}.{m.group(2)}(...) of a plain array {m.group(1)} cannot see a traced argument: "
+                f"write np.{m.group(2)}({m.group(1)}, ...)" + (f" or {m.group(1)} @ ..." if m.group(2) == "dot" else "")
+                + f", or pass {m.group(1)} to the function") if m else "keep the value traced"
         raise TraceError(f"numpy tried to turn a traced value into a plain array (at {where(frame)}: "
-                         f"{source_line(frame)!r}); np.array([...]) of traced values: use np.stack([...]); "
-                         "other conversions: keep the value traced")
+                         f"{line!r}); {hint}")
 
     # Python operators: one-line delegations to the primitives.
     def __add__(self, other): return ops.add(self, other)
@@ -273,11 +378,30 @@ class Traced:
     def __neg__(self): return ops.negative(self)
     def __pos__(self): return self
     def __abs__(self): return ops.absolute(self)
-    def __getitem__(self, index): return ops.getitem(self, _plain_index(index))
+
+    def __getitem__(self, index):
+        index = _plain_index(index)
+        out = ops.getitem(self, index)
+        if _is_basic(index) and isinstance(out.value, np.ndarray) and out.value.ndim:
+            _add_view(self, out, index, lambda base: ops.getitem(base, index))   # numpy gives a view
+        return out
 
     def __setitem__(self, index, value):
-        raise TraceError(f"in-place assignment x[...] = ... on a traced value (at {where()}) cannot be "
-                         "traced; build a new array with np.where, np.concatenate or np.stack")
+        """x[index] = value: a `setitem` node, which this variable (and every alias of it) then is."""
+        index = _plain_index(index)
+        if type(value) is Traced and _is_basic(index) and getattr(value, "_view", (None,))[0] is self \
+                and value._view[1] == index:
+            return   # x[i] += v wrote through the view x[i] already; Python's store back changes nothing
+        _rebind(self, ops.setitem(self, value, index))
+
+    # Augmented assignment writes into an array in place, as numpy does (aliases see it); a number is
+    # rebound, as Python does.
+    def __iadd__(self, other): return _in_place(self, ops.add(self, other))
+    def __isub__(self, other): return _in_place(self, ops.subtract(self, other))
+    def __imul__(self, other): return _in_place(self, ops.multiply(self, other))
+    def __itruediv__(self, other): return _in_place(self, ops.divide(self, other))
+    def __ipow__(self, other): return _in_place(self, ops.power(self, other))
+    def __imatmul__(self, other): return _in_place(self, ops.matmul(self, other))
 
     # Comparisons give plain boolean masks: they carry no gradient, and control flow follows them.
     def __lt__(self, other): return self.value < untraced(other)
@@ -289,14 +413,24 @@ class Traced:
     __hash__ = object.__hash__
 
     def __bool__(self): return bool(self.value)
-    def __float__(self): raise _detach_error("float()")
-    def __int__(self): raise _detach_error("int()")
-    def __index__(self): raise _detach_error("using as an index")
+    def __float__(self): return _cut(self, "float()", float(self.value))
+    def __int__(self): return _cut(self, "int()", int(self.value))
+
+    def __index__(self):   # an integer computed from traced values indexes as a constant: no gradient
+        if np.result_type(self.value).kind in "iub":
+            return int(self.value)
+        raise _detach_error("using as an index")
     def __complex__(self): raise _detach_error("complex()")
     def __format__(self, spec): return format(self.value, spec)
     def __repr__(self): return f"Traced({self.value!r}, node={self.node})"
 
-    def __len__(self): return len(self.value)
+    def __len__(self):
+        if np.ndim(self.value) == 0:   # numpy asks while writing a traced number into a plain array
+            error = _plain_write_error(user_frame(2))
+            if error is not None:
+                self.tape.write_error = error
+                raise error
+        return len(self.value)
 
     def __iter__(self):
         for i in range(len(self.value)):
@@ -307,7 +441,7 @@ class Traced:
     ndim = property(lambda self: np.ndim(self.value))
     size = property(lambda self: np.size(self.value))
     dtype = property(lambda self: np.result_type(self.value))
-    T = property(lambda self: ops.transpose(self))
+    T = property(lambda self: _opaque_view(self, ops.transpose))
 
     def sum(self, *a, **k): return np.sum(self, *a, **k)
     def mean(self, *a, **k): return np.mean(self, *a, **k)
@@ -320,7 +454,7 @@ class Traced:
     def cumprod(self, *a, **k): return np.cumprod(self, *a, **k)
     def clip(self, *a, **k): return np.clip(self, *a, **k)
     def dot(self, other): return np.dot(self, other)
-    def ravel(self, *a, **k): return np.ravel(self, *a, **k)
+    def ravel(self, *a, **k): return _opaque_view(self, lambda b: np.ravel(b, *a, **k))
     def flatten(self): return np.ravel(self)
     def squeeze(self, *a, **k): return np.squeeze(self, *a, **k)
     def swapaxes(self, a, b): return np.swapaxes(self, a, b)
@@ -336,7 +470,7 @@ class Traced:
     def argmax(self, *a, **k): return np.argmax(self.value, *a, **k)
     def argmin(self, *a, **k): return np.argmin(self.value, *a, **k)
     def argsort(self, *a, **k): return np.argsort(self.value, *a, **k)
-    def copy(self): return self
+    def copy(self): return Traced(self.value, self.node, self.tape)   # the same node, written apart
     def conj(self): return self
     conjugate = conj
     real = property(lambda self: self)
@@ -348,21 +482,95 @@ class Traced:
     def __rdivmod__(self, other): return (other // self, other % self)
 
     def reshape(self, *shape, **k):
-        return np.reshape(self, shape[0] if len(shape) == 1 else shape, **k)
+        return _opaque_view(self, lambda b: np.reshape(b, shape[0] if len(shape) == 1 else shape, **k))
 
     def transpose(self, *axes):
-        return np.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
+        return _opaque_view(self, lambda b: np.transpose(b, axes[0] if len(axes) == 1 else (axes or None)))
 
     def astype(self, dtype, *a, **k):
         return ops.astype(self, dtype)
 
-    def item(self, *a): raise _detach_error(".item()")
-    def tolist(self): raise _detach_error(".tolist()")
+    def item(self, *a): return _cut(self, ".item()", np.asarray(self.value).item(*a))
+    def tolist(self): return _cut(self, ".tolist()", np.asarray(self.value).tolist())
 
 
 def untraced(x):
     """The plain value of a traced value; anything else as it is."""
     return x.value if type(x) is Traced else x
+
+
+# ---------------------------------------------------------------------------------------------------
+# Writes in place. A traced variable is a Traced object; a write makes a new node and points the object
+# (so every alias of it) at that node. Views follow their base, as numpy's views do.
+
+def _is_basic(index):
+    """True for an index numpy answers with a view (integers, slices, ..., None), not a copy."""
+    parts = index if type(index) is tuple else (index,)
+    return all(p is None or p is Ellipsis or type(p) is slice or
+               (isinstance(p, (int, np.integer)) and not isinstance(p, bool)) for p in parts)
+
+
+# numpy functions whose result is a view of their first argument.
+_VIEW_FUNCTIONS = {np.reshape, np.ravel, np.transpose, np.swapaxes, np.moveaxis, np.squeeze, np.expand_dims}
+
+
+def _add_view(base, view, index, derive):
+    view._view = (base, index, derive)
+    try:
+        base._views.append(weakref.ref(view))
+    except AttributeError:
+        base._views = [weakref.ref(view)]
+
+
+def _opaque_view(base, make):
+    """`make(base)` (reshape, transpose...), kept up to date with `base`; writing into it is refused."""
+    out = make(base)
+    if type(out) is Traced and isinstance(out.value, np.ndarray) and out.value.ndim:
+        _add_view(base, out, None, make)
+    return out
+
+
+def _rebind(target, new):
+    """Make `target` (and everything that aliases it: its base, its views) the traced value `new`."""
+    view = getattr(target, "_view", None)
+    if view is not None:
+        base, index, _ = view
+        if index is None:
+            frame = user_frame(3)
+            raise TraceError(f"writing into a reshaped or transposed view of a traced array (at "
+                             f"{where(frame)}: {source_line(frame)!r}) cannot be traced; write into the "
+                             "array itself (x[...] = ...) or take .copy() of the view first")
+        _rebind(base, ops.setitem(base, new, index))   # refreshes target too, as one of base's views
+        return
+    target.value, target.node = new.value, new.node
+    _refresh_views(target)
+
+
+def _refresh_views(base):
+    """Re-derive the live views of `base` (and theirs) from its new value."""
+    views = getattr(base, "_views", None)
+    if not views:
+        return
+    alive = []
+    for ref in views:
+        view = ref()
+        if view is not None:
+            fresh = view._view[2](base)
+            view.value, view.node = fresh.value, fresh.node
+            base.tape.view_nodes.add(fresh.node)
+            alive.append(ref)
+            _refresh_views(view)
+    base._views = alive
+
+
+def _in_place(target, result):
+    if not isinstance(target.value, np.ndarray) or type(result) is not Traced:
+        return result
+    if np.shape(result.value) != target.value.shape:
+        raise ValueError(f"non-broadcastable output operand with shape {target.value.shape} doesn't "
+                         f"match the broadcast shape {np.shape(result.value)}")
+    _rebind(target, result)
+    return target
 
 
 def _plain_index(index):

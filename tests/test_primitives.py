@@ -136,6 +136,10 @@ for label, index in [("int", 1), ("slice", (slice(None, None, -1), slice(1, 3)))
                      ("mask", X34 > 0), ("None and Ellipsis", (None, Ellipsis, 2)),
                      ("int arrays", (np.array([[0, 2], [1, 1]]), np.array([1, 3])))]:
     add("getitem", [X34, index], label=label)
+for label, value, index in [("int", R(4), 1), ("slice, broadcast value", R(3), (slice(None), 2)),
+                            ("mask", R(), X34 > 0), ("repeated ints, last write wins", R(3, 1), [0, 2, 0]),
+                            ("int arrays", R(2), (np.array([0, 2]), np.array([1, 3])))]:
+    add("setitem", [X34, value, index], argnums=(0, 1), label=label)
 add("concatenate", [R(2, 3), R(1, 3), R(4, 3)], argnums=(0, 1, 2), label="axis=0")
 add("concatenate", [R(2, 3), R(2, 1)], argnums=(0, 1), axis=1, label="axis=1")
 add("concatenate", [R(2, 3), R(4)], argnums=(0, 1), axis=None, label="axis=None")

@@ -221,16 +221,6 @@ def test_math_functions_fail_with_the_numpy_replacement_and_the_line():
 
 
 def test_untraceable_operations_name_themselves():
-    with pytest.raises(ga.TraceError, match=r"np.stack"):
-        ga.trace(lambda a, b: np.sum(np.array([a, b])), 1.0, 2.0)
-
-    def assign(x):
-        x[0] = 1.0
-        return np.sum(x)
-    with pytest.raises(ga.TraceError, match="in-place assignment"):
-        ga.trace(assign, np.zeros(3))
-    with pytest.raises(ga.TraceError, match="float\\(\\)"):
-        ga.trace(lambda x: float(x), 1.0)
     with pytest.raises(ga.TraceError, match="out= writes in place"):
         ga.trace(lambda x: np.sin(x, out=np.zeros(2)), np.zeros(2))
     with pytest.raises(ga.TraceError, match=r"np\.fft\.fft cannot be traced"):

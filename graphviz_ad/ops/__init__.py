@@ -27,9 +27,11 @@ from .elementwise import (absolute, add, astype, divide, floor_divide, mod, mult
 from .nn import cross_entropy, log_softmax, logsumexp, mse, relu, sigmoid, softmax, softplus
 from .numpy_dispatch import call_function, call_ufunc
 from .products import matmul
-from .shapes import getitem, transpose
+from .selections import broadcast_to
+from .shapes import concatenate, getitem, reshape, setitem, stack, transpose
 
 __all__ = ["FUNCTIONS", "PRIMITIVES", "UFUNCS", "Primitive", "primitive", "unbroadcast", "absolute", "add",
            "astype", "divide", "floor_divide", "mod", "multiply", "negative", "power", "subtract",
            "cross_entropy", "log_softmax", "logsumexp", "mse", "relu", "sigmoid", "softmax", "softplus",
-           "call_function", "call_ufunc", "matmul", "getitem", "transpose"]
+           "call_function", "call_ufunc", "matmul", "broadcast_to", "concatenate", "getitem", "reshape",
+           "setitem", "stack", "transpose"]

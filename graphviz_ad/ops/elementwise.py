@@ -150,7 +150,9 @@ def _between(x, lo, hi):
     return inside
 
 
-@primitive("astype", deriv=lambda ans, x, dtype: np.ones_like(ans), formula="1", expr="{x}")
+@primitive("astype", deriv=lambda ans, x, dtype: np.full(np.shape(ans), float(np.dtype(dtype).kind in "fc")),
+           formula=lambda x, dtype: "1" if np.dtype(dtype).kind in "fc" else "0 (integers carry no gradient)",
+           expr="{x}")
 def astype(x, dtype):
     return np.asarray(x).astype(dtype)
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..errors import TraceError
 from ..tracer import untraced, where
-from .core import FUNCTIONS, implements, no_out, primitive
+from .core import FUNCTIONS, implements, no_out, primitive, unbroadcast
 from .reductions import sum_
 
 # ---------------------------------------------------------------------------------------------------
@@ -219,3 +219,39 @@ def _np_diagonal(a, offset=0, axis1=0, axis2=1):
     return diagonal(a, offset, axis1, axis2)
 
 
+
+
+# ---------------------------------------------------------------------------------------------------
+# Writes: x[index] = v makes a new node; the old value and the written one each get their part of g.
+
+def _setitem_old_vjp(g, ans, x, v, index):
+    out = np.array(g, dtype=np.result_type(g, float), copy=True)
+    out[index] = 0.0   # overwritten: nothing of the old value there reaches the result
+    return out
+
+
+def _setitem_new_vjp(g, ans, x, v, index):
+    g = np.asarray(g)
+    if not _has_array(index):
+        return unbroadcast(g[index], v)
+    # Integer arrays may name one place twice; as in numpy, the last write wins and alone gets gradient.
+    owner = np.full(np.shape(x), -1, dtype=np.intp)
+    shape = np.shape(owner[index])
+    owner[index] = np.arange(int(np.prod(shape))).reshape(shape)
+    written = owner >= 0
+    picked = np.zeros(int(np.prod(shape)), dtype=np.result_type(g, float))
+    picked[owner[written]] = g[written]
+    return unbroadcast(picked.reshape(shape), v)
+
+
+def _has_array(index):
+    return any(np.ndim(i) > 0 for i in (index if isinstance(index, tuple) else (index,)))
+
+
+@primitive("setitem", vjp=(_setitem_old_vjp, _setitem_new_vjp),
+           formula=(lambda x, v, index: f"1 outside [{_index_text(index)}]",
+                    lambda x, v, index: f"1 at [{_index_text(index)}]"), expr="{x}[i]=")
+def setitem(x, v, index):
+    out = np.array(x, copy=True)
+    out[index] = v
+    return out
