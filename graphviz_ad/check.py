@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .diagnose import Finding, Report, short_number, table_lines, to_plain
+from .diagnose import Finding, Report, short_number, table_lines
+from .export import json_data
 from .errors import GraphvizAdError
 from .primitives import PRIMITIVES
 from .primitives import primitive as _declare
@@ -94,7 +95,7 @@ class CheckReport(Report):
         return all(c.ok for c in self.inputs) and all(c.ok is not False for c in self.primitives)
 
     def to_dict(self):
-        return to_plain({"ok": self.ok, "findings": [f.to_dict() for f in self.findings],
+        return json_data({"ok": self.ok, "findings": [f.to_dict() for f in self.findings],
                        "inputs": [{"name": c.name, "node": c.node, "max_error": c.max_error,
                                    "rel_error": c.rel_error, "ok": c.ok} for c in self.inputs],
                        "primitives": [{"op": c.op, "node": c.node, "argnum": c.argnum, "edge": list(c.edge),

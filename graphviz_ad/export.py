@@ -1,7 +1,9 @@
 """JSON save and load: networkx node-link data with arrays as (nested) lists, so graphs can be shared.
 
 Strict JSON has no NaN or Inf, and graphviz-ad keeps them on purpose, so non-finite numbers are written
-as the strings "NaN", "Infinity" and "-Infinity" and read back as floats.
+as the strings "NaN", "Infinity" and "-Infinity" and read back as floats. That is the one convention of
+every JSON the project writes (graphs, the debugger's reports, the interactive page's data): they all
+go through `json_data`.
 """
 
 import json
@@ -18,32 +20,41 @@ EDGE_NUMBERS = ("local_factor", "grad_flow", "gain")
 NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
-def _plain(x):
-    """Any attribute value as JSON-ready data: arrays and tuples to lists, numpy scalars to Python."""
+def json_data(x):
+    """Any value as strict-JSON-ready data: arrays and tuples to lists, numpy scalars to Python numbers,
+    NaN / Inf to the strings "NaN" / "Infinity" / "-Infinity" (`json_number`), anything else to its repr."""
     if isinstance(x, np.ndarray):
-        return _plain(x.tolist())
+        return json_data(x.tolist())
     if isinstance(x, np.generic):
-        return _plain(x.item())
-    if isinstance(x, float) and not math.isfinite(x):
-        return "NaN" if math.isnan(x) else "Infinity" if x > 0 else "-Infinity"
+        return json_data(x.item())
+    if isinstance(x, float):
+        return json_number(x)
     if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
+        return [json_data(v) for v in x]
     if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
+        return {str(k): json_data(v) for k, v in x.items()}
     if isinstance(x, slice):
-        return {"slice": [_plain(x.start), _plain(x.stop), _plain(x.step)]}
-    if x is None or isinstance(x, (bool, int, float, str)):
+        return {"slice": [json_data(x.start), json_data(x.stop), json_data(x.step)]}
+    if x is None or isinstance(x, (bool, int, str)):
         return x
     return repr(x)
+
+
+def json_number(x):
+    """A float as JSON: itself when finite, else "NaN", "Infinity" or "-Infinity"."""
+    x = float(x)
+    if math.isfinite(x):
+        return x
+    return "NaN" if math.isnan(x) else "Infinity" if x > 0 else "-Infinity"
 
 
 def node_link(G):
     """The graph as networkx node-link data (a dict of plain JSON types)."""
     return {
         "format": FORMAT, "directed": True, "multigraph": False,
-        "graph": _plain(dict(G.graph)),
-        "nodes": [dict(_plain(d), id=n) for n, d in G.nodes(data=True)],
-        "edges": [dict(_plain(d), source=u, target=v) for u, v, d in G.edges(data=True)],
+        "graph": json_data(dict(G.graph)),
+        "nodes": [dict(json_data(d), id=n) for n, d in G.nodes(data=True)],
+        "edges": [dict(json_data(d), source=u, target=v) for u, v, d in G.edges(data=True)],
     }
 
 

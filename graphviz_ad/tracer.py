@@ -65,6 +65,8 @@ class Tape:
 
     def leaf(self, value, name, requires_grad):
         """An input (requires_grad) or a constant node."""
+        if type(value) is float:   # numpy's float, so 1/x in a derivative at x = 0 is inf, not ZeroDivisionError
+            value = np.float64(value)
         node = len(self.entries)
         self.entries.append((None, value, (), {}, (), requires_grad))
         self.names[node] = name
