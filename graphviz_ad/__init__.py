@@ -4,7 +4,8 @@ derivative factors, and render it with Graphviz.
 The graph's attributes are documented in docs/graph-contract.md.
 """
 
-from .errors import EngineNotFound, GradError, GraphvizAdError, GraphvizAdWarning, RenderError, TraceError
+from .errors import (EngineNotFound, GradError, GraphFileError, GraphvizAdError, GraphvizAdWarning, RenderError,
+                     TraceError)
 from .graph import Graph
 from .primitives import (PRIMITIVES, Primitive, cross_entropy, log_softmax, logsumexp, mse,
                          relu, sigmoid, softmax, softplus)
@@ -27,7 +28,7 @@ __all__ = [
     "sigmoid", "relu", "softplus", "softmax", "log_softmax", "logsumexp", "cross_entropy", "mse",
     "GraphvizAdError", "TraceError", "GradError", "GraphvizAdWarning",
     "diagnose", "Report", "Finding", "paths", "Paths", "check", "CheckReport",
-    "to_dot", "render", "to_html", "load_json", "FORMATS", "RenderError", "EngineNotFound",
+    "to_dot", "render", "to_html", "load_json", "GraphFileError", "FORMATS", "RenderError", "EngineNotFound",
     "expression", "ExpressionError", "load_target", "parse_value", "resolve_inputs", "trace_target",
     "trace_inputs", "Target", "TargetError", "SourceSyntaxError", "InputError", "UserCodeError",
 ]

@@ -13,6 +13,11 @@ class GradError(GraphvizAdError):
     """A gradient was asked for in a way that has no answer (non-scalar output, bad argnum, ...)."""
 
 
+class GraphFileError(GraphvizAdError, ValueError):
+    """A JSON graph given to `load_json` is malformed: not JSON, not written by graphviz-ad, or not a graph
+    the contract allows (a missing or mistyped attribute, an edge to no node, a cycle, no output)."""
+
+
 class GraphvizAdWarning(UserWarning):
     """A degenerate but valid case, such as an output that does not depend on an input."""
 

@@ -106,3 +106,90 @@ def test_html_data_uses_the_same_convention():
     data = re.search(r'<script type="application/json" class="gad-data">(.*?)</script>', page, re.S)[1]
     factors = {e["f"] for e in strict_json(data)["edges"]} - {None}
     assert factors & NONFINITE and not factors & {"nan", "inf", "-inf"}, factors
+
+
+# ---------------------------------------------------------------------------------------------------
+# load_json: one documented error for every malformed input; what loads can be drawn and diagnosed.
+
+def _graph_json(name="nan_log"):
+    return json.loads(ga.render(ga.trace_target(name), None, "json"))
+
+
+def _edited(edit, name="nan_log"):
+    data = _graph_json(name)
+    edit(data)
+    return json.dumps(data)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["nodes"][0].pop("op"), 'node 0: no "op"'),
+    (lambda d: d["nodes"][1].update(value={"a": 1}), 'node 1: "value" must be a number'),
+    (lambda d: d["nodes"][1].update(value=[[1, 2], [3]]), 'node 1: "value"'),
+    (lambda d: d["nodes"][1].update(shape="3"), 'node 1: "shape" must be a list'),
+    (lambda d: d["nodes"][1].update(id="one"), 'node #1 has no whole-number "id"'),
+    (lambda d: d["nodes"][2].update(id=1), "node id 1 is used twice"),
+    (lambda d: d["nodes"][1].update(value=[1.0, 2.0]), "disagree on the shape"),
+    (lambda d: d["nodes"][1].update(name=None), 'node 1: "name" must be text'),
+    (lambda d: d["nodes"][1].update(grad=10**400), 'node 1: "grad"'),
+    (lambda d: d["edges"][0].update(target=999), "edge #0 does not join two nodes"),
+    (lambda d: d["edges"][0].update(gain=[1, 2]), '"gain" must be a number'),
+    (lambda d: d["edges"][0].update(argnum=[]), '"argnum" must be a whole number or a non-empty list'),
+    (lambda d: d["edges"].append(dict(d["edges"][0], source=d["graph"]["output"], target=0,
+                                                   local_factor=None, grad_flow=None)), "has a cycle"),
+    (lambda d: d["graph"].pop("output"), 'graph: no "output"'),
+    (lambda d: d["graph"].update(output=999), '"output" 999 is not a node'),
+    (lambda d: d["graph"].update(inputs=[0, 999]), '"inputs" [999] are not nodes'),
+    (lambda d: d.update(nodes={}), '"nodes" is missing or malformed'),
+    (lambda d: d["nodes"].append([]), "node #9 is not an object"),
+])
+def test_load_json_names_what_is_malformed(edit, message):
+    with pytest.raises(ga.GraphFileError) as caught:
+        ga.load_json(_edited(edit))
+    assert message in str(caught.value) and isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize("text", ['{"format": "graphviz-ad node-link 1", "graph": ' + "[" * 100000 + "]" * 100000 + "}",
+                                  b'{"format": 1}', '{"nodes": []}', "{not json"])
+def test_load_json_refuses_deep_nesting_bytes_and_foreign_json(text):
+    with pytest.raises(ga.GraphFileError):
+        ga.load_json(text)
+
+
+def test_load_json_fuzzed_files_load_cleanly_or_fail_with_its_error():
+    """Random damage to real graphs: load_json raises GraphFileError or gives a graph that draws and diagnoses."""
+    import random
+    rng = random.Random(12)
+    texts = [json.dumps(_graph_json(n)) for n in ("nan_log", "net_221", "relu_dead")]
+    values = [None, "x", 3, -1, [], {}, [[[]]], "NaN", 1e308, True, [1, 2], {"a": 1}, 10**400, 2.5]
+    accepted = 0
+    for _ in range(300):
+        data = json.loads(rng.choice(texts))
+        for _ in range(rng.randint(1, 3)):
+            parent = data
+            while isinstance(parent, (dict, list)) and parent and rng.random() < 0.7:
+                key = rng.choice(list(parent) if isinstance(parent, dict) else range(len(parent)))
+                if not isinstance(parent[key], (dict, list)) or not parent[key]:
+                    break
+                parent = parent[key]
+            if isinstance(parent, dict) and parent:
+                key = rng.choice(list(parent))
+                if rng.random() < 0.3:
+                    del parent[key]
+                else:
+                    parent[key] = rng.choice(values)
+            elif isinstance(parent, list) and parent:
+                parent[rng.randrange(len(parent))] = rng.choice(values)
+        try:
+            G = ga.load_json(json.dumps(data))
+        except ga.GraphFileError:
+            continue
+        accepted += 1
+        try:
+            ga.diagnose(G).table()
+            ga.to_dot(G)
+            for n in G.inputs:
+                if G.nodes[n]["op"] == "input":
+                    str(ga.paths(G, n))
+        except ga.GraphvizAdError:
+            pass
+    assert accepted > 10
