@@ -6,11 +6,12 @@ graph with their findings marked (-o FILE).
 """
 
 import json
+import math
 
 import click
 
 import graphviz_ad
-from graphviz_ad.targets import call_arguments
+from graphviz_ad.targets import check_inputs
 
 from . import common
 from .render_cmd import output_format
@@ -23,7 +24,7 @@ def _json(data):
 
 
 def _positive(ctx, param, value):
-    if value is not None and not value > 0:
+    if value is not None and not 0 < value < math.inf:
         raise click.BadParameter(f"must be a positive number, got {value}")
     return value
 
@@ -123,14 +124,8 @@ def check(target, expr, at, seed, wrt, as_json, output, force, eps, rtol, atol, 
     """
     _stdout_taken(output, as_json)
     loaded, inputs = common.load_inputs(target, expr, at, seed, quiet=quiet)
-    for name in wrt:
-        if name not in inputs:
-            raise common.UsageProblem(f"--wrt {name}: {loaded.name} has no argument {name!r}; its "
-                                      f"arguments: {', '.join(inputs) or 'none'}")
-    args, kwargs = call_arguments(loaded.fun, inputs)
-    with common.Progress(f"checking {loaded.name}", quiet=quiet), common.report_warnings():
-        report = graphviz_ad.check(loaded.fun, *args, wrt=list(wrt) or loaded.wrt, eps=eps, rtol=rtol,
-                                   atol=atol, **kwargs)
+    with common.Progress(f"checking {loaded.name}", quiet=quiet), common.report_warnings(), common.user_code():
+        report = check_inputs(loaded, inputs, wrt=wrt, eps=eps, rtol=rtol, atol=atol)
     click.echo(_json(report.to_dict()) if as_json else report.table(), nl=not as_json)
     _draw(report.graph, report, output, force, quiet)
     if not report.ok:

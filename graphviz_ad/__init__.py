@@ -18,8 +18,8 @@ from .export import load_json
 from .render import FORMATS, render
 from .html import to_html
 from .expression import ExpressionError, expression
-from .targets import (InputError, SourceSyntaxError, Target, TargetError, UserCodeError, load_target,
-                      parse_value, resolve_inputs, trace_inputs, trace_target)
+from .targets import (InputError, SourceSyntaxError, Target, TargetError, UserCodeError, check_inputs,
+                      load_target, parse_value, resolve_inputs, trace_inputs, trace_target)
 
 __version__ = "0.1.0"
 
@@ -30,5 +30,5 @@ __all__ = [
     "diagnose", "Report", "Finding", "paths", "Paths", "check", "CheckReport",
     "to_dot", "render", "to_html", "load_json", "GraphFileError", "FORMATS", "RenderError", "EngineNotFound",
     "expression", "ExpressionError", "load_target", "parse_value", "resolve_inputs", "trace_target",
-    "trace_inputs", "Target", "TargetError", "SourceSyntaxError", "InputError", "UserCodeError",
+    "trace_inputs", "check_inputs", "Target", "TargetError", "SourceSyntaxError", "InputError", "UserCodeError",
 ]

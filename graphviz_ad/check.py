@@ -138,8 +138,10 @@ def check(fun, *args, wrt=None, eps=1e-6, rtol=1e-5, atol=1e-7, max_elements=100
     Raises:
         GraphvizAdError: the arguments cannot be matched to the traced inputs.
     """
-    if not (eps > 0 and rtol >= 0 and atol >= 0) or not isinstance(max_elements, int) or max_elements < 1:
-        raise GraphvizAdError("check: eps must be > 0, rtol and atol >= 0, max_elements a positive integer")
+    if not (0 < eps < math.inf and 0 <= rtol < math.inf and 0 <= atol < math.inf) or \
+            not isinstance(max_elements, int) or max_elements < 1:
+        raise GraphvizAdError("check: eps must be > 0 and finite, rtol and atol >= 0 and finite, "
+                              "max_elements a positive integer")
     G = trace(fun, *args, wrt=wrt, **kwargs)
     rng = np.random.default_rng(random_seed)
     bound = inspect.signature(fun).bind(*args, **kwargs)

@@ -166,6 +166,8 @@ class _Checker:
             value = node.value
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 self.fail(node, f"a {type(value).__name__} constant")
+            if isinstance(value, int) and abs(value) > MAX_MAGNITUDE:   # float() of it would overflow
+                self.fail(node, f"a constant this large (|value| > {MAX_MAGNITUDE:g})")
             return self.bounded(node, float(value))
         if isinstance(node, ast.Name):
             return self.name(node)

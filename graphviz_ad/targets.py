@@ -36,6 +36,7 @@ from .errors import GraphvizAdError
 from .expression import expression
 
 MAX_ELEMENTS = 10_000_000   # largest array an --at value may build
+MAX_NUMBER = 1e300          # largest whole number written in a value (a float can hold it)
 _VALUE_FORMS = ("a number, a [nested, list], randn(3, 4), rand(3), zeros(3), ones(2, 2), eye(3), "
                 "arange(5), linspace(0, 1, 5), int([...]), or @file.npy")
 
@@ -401,10 +402,14 @@ class _Values:
 
     def fail(self, node, what):
         piece = ast.get_source_segment(self.text, node) or self.text
+        if len(piece) > 60:
+            piece = piece[:57] + "..."
         raise InputError(f"{self.label}: {what} in {piece!r}; expected {_VALUE_FORMS}", name=self.name)
 
     def eval(self, node):
         if isinstance(node, ast.Constant):
+            if type(node.value) is int and abs(node.value) > MAX_NUMBER:   # float() of it would overflow
+                self.fail(node, f"a number larger than {MAX_NUMBER:g}")
             if isinstance(node.value, (int, float, str)):   # bool is an int
                 return node.value
             self.fail(node, f"a {type(node.value).__name__} is not a value")
@@ -465,6 +470,8 @@ class _Values:
             array = np.asarray(value)
             if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
                 self.fail(node, "int() of a value that is not whole")
+            if np.any(np.abs(array) >= 2.0**63):
+                self.fail(node, "int() of a value beyond the 64-bit integers")
             return int(value) if array.ndim == 0 else array.astype(np.int64)
         if fname in ("randn", "rand", "zeros", "ones"):
             shape = tuple(self.dimension(a) for a in node.args)
@@ -504,7 +511,8 @@ class _Values:
     def check_size(self, node, shape):
         size = math.prod(shape)
         if size > MAX_ELEMENTS:
-            self.fail(node, f"{size} elements is more than the limit of {MAX_ELEMENTS}")
+            self.fail(node, f"{size if size < 10**15 else format(size, '.3g')} elements is more than the "
+                            f"limit of {MAX_ELEMENTS}")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -608,8 +616,36 @@ def trace_inputs(target, inputs, *, wrt=None, seed=None):
             who = _who(target)
             raise InputError(f"--wrt {name}: {who} has no argument {name!r}; its arguments: "
                              f"{', '.join(inputs) or 'none'}", name=name)
+    return _run_user_code(target, trace, target.fun, *args, wrt=wrt if wrt is not None else target.wrt,
+                          seed=seed, **kwargs)
+
+
+def check_inputs(target, inputs, *, wrt=None, **options):
+    """`graphviz_ad.check` of a loaded Target at resolved `inputs`: what ``graphviz-ad check`` runs.
+
+    Args:
+        target, inputs: as for `trace_inputs`.
+        wrt: argument name(s) to check; default the target's own choice, else every float.
+        **options: `eps`, `rtol`, `atol`, ... of `graphviz_ad.check`.
+
+    Raises:
+        InputError: `wrt` names no argument.
+        UserCodeError: the function raised (while traced or re-run for finite differences).
+    """
+    from .check import check
+    args, kwargs = call_arguments(target.fun, inputs)
+    wrt = [wrt] if isinstance(wrt, str) else list(wrt or ()) or None
+    for name in wrt or ():
+        if name not in inputs:
+            raise InputError(f"--wrt {name}: {_who(target)} has no argument {name!r}; its arguments: "
+                             f"{', '.join(inputs) or 'none'}", name=name)
+    return _run_user_code(target, check, target.fun, *args, wrt=wrt or target.wrt, **options, **kwargs)
+
+
+def _run_user_code(target, run, /, *args, **kwargs):
+    """`run(*args, **kwargs)`, where an exception that is not ours is the user's code raising."""
     try:
-        return trace(target.fun, *args, wrt=wrt if wrt is not None else target.wrt, seed=seed, **kwargs)
+        return run(*args, **kwargs)
     except GraphvizAdError:
         raise
     except (Exception, SystemExit) as e:

@@ -61,8 +61,8 @@ def trace(fun, *args, wrt=None, seed=None, **kwargs):
     leaves = list(tape.names)
     with np.errstate(all="ignore"):
         out = _run(tape, fun, call_args, call_kwargs)
+        _check_output(out, fun)
         if type(out) is not Traced:
-            _check_single(out, fun)
             warnings.warn(f"{_fun_name(fun)}: output does not depend on the inputs; every gradient is zero",
                           GraphvizAdWarning, stacklevel=2)
             out = tape.leaf(out, "output", False)
@@ -127,8 +127,8 @@ def value_and_grad(fun, argnum=0):
             call_args[k] = _box(tape, args[k], f"arg{k}", True, explicit=True)
             leaf_lists.append(list(range(before, len(tape.entries))))
         out = _run(tape, fun, call_args, kwargs)
+        _check_output(out, fun)
         if type(out) is not Traced:
-            _check_single(out, fun)
             warnings.warn(f"{_fun_name(fun)}: output does not depend on the inputs; the gradient is zero",
                           GraphvizAdWarning, stacklevel=2)
             grads = [None] * len(tape.entries)
@@ -290,10 +290,32 @@ def _plain_value(value):
     return value
 
 
-def _check_single(out, fun):
-    if isinstance(out, (tuple, list, dict)):
-        raise GradError(f"{_fun_name(fun)} returned a {type(out).__name__}; return one value "
-                        "(a float or an array) to differentiate")
+def _check_output(out, fun):
+    """The function's result must be one real number or array: say what came back otherwise."""
+    value = out.value if type(out) is Traced else out
+    if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
+        return
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return
+    what = _returned(value)
+    raise GradError(f"{_fun_name(fun)} returned {what}; it should return one float or numpy array of real "
+                    "numbers computed from its inputs, to differentiate")
+
+
+def _returned(value):
+    """What a function returned, in words, for an error message."""
+    if value is None:
+        return "None (is a return statement missing?)"
+    if isinstance(value, (tuple, list, dict)):
+        return f"a {type(value).__name__} (return one value, e.g. the loss, not several)"
+    if inspect.isgenerator(value):
+        return "a generator (it uses yield; return the value instead)"
+    if np.iscomplexobj(value) and isinstance(value, (complex, np.generic, np.ndarray)):
+        return "a complex value (graphviz-ad traces real numbers only)"
+    if isinstance(value, np.ndarray):
+        return f"an array of {value.dtype} (not numbers)"
+    text = repr(value)
+    return f"{text[:40] + '...' if len(text) > 40 else text} (of type {type(value).__name__})"
 
 
 def _seed(value, seed):

@@ -193,3 +193,100 @@ def test_load_json_fuzzed_files_load_cleanly_or_fail_with_its_error():
         except ga.GraphvizAdError:
             pass
     assert accepted > 10
+
+
+# ---------------------------------------------------------------------------------------------------
+# Huge integers are usage errors, not OverflowError.
+
+HUGE = "9" * 401
+
+
+@pytest.mark.parametrize("args", [
+    ["-e", f"x*{HUGE}", "--at", "x=1"],
+    ["-e", "x", "--at", f"x={HUGE}"],
+    ["-e", "x", "--at", f"x=-{HUGE}"],
+    ["-e", "sum(x)", "--at", f"x=[1, {HUGE}]"],
+    ["-e", "x", "--at", f"x=[[{HUGE}]]"],
+    ["-e", "x", "--at", f"x=int({HUGE})"],
+    ["-e", "x", "--at", f"x=int([{HUGE}])"],
+    ["-e", "x", "--at", "x=int(1e30)"],
+    ["-e", "x", "--at", f"x={HUGE}*0"],
+    ["-e", "x", "--at", f"x=arange({HUGE})"],
+    ["-e", "x", "--at", f"x=zeros({HUGE})"],
+])
+def test_a_401_digit_integer_is_a_usage_error(args, tmp_path):
+    result = run("render", *args, "-o", str(tmp_path / "out.svg"))
+    assert_one_line_error(result, 2)
+    assert "Overflow" not in result.stderr and len(result.stderr) < 400, result.stderr
+
+
+def test_library_functions_raise_their_documented_error_for_huge_integers():
+    with pytest.raises(ga.InputError):
+        ga.parse_value(HUGE)
+    with pytest.raises(ga.InputError):
+        ga.parse_value(f"[1, {HUGE}]")
+    with pytest.raises(ga.ExpressionError):
+        ga.expression(f"x * {HUGE}")
+    with pytest.raises(ga.ExpressionError):
+        ga.trace_target(f"x + {HUGE}", ["x=1"], expr=True)
+
+
+@pytest.mark.parametrize("option", ["--eps", "--rtol", "--atol"])
+def test_check_refuses_an_infinite_tolerance(option):
+    assert_one_line_error(run("check", "-e", "x*2", "--at", "x=1", option, HUGE), 2, option)
+
+
+# ---------------------------------------------------------------------------------------------------
+# A target returning something that is not a number says so.
+
+RETURNS = """\
+def none(x):
+    y = x * 2
+
+def text(x):
+    return "hello"
+
+def cplx(x):
+    return 1j
+
+def cplx_traced(x):
+    return x * 1j
+
+def gen(x):
+    yield x * 2
+
+def obj(x):
+    return object()
+
+def fails(x):
+    y = x * 2
+    return {}["missing"] * y
+"""
+
+
+@pytest.mark.parametrize("fun, what", [("none", "returned None"), ("text", "returned 'hello' (of type str)"),
+                                       ("cplx", "returned a complex value"),
+                                       ("cplx_traced", "returned a complex value"),
+                                       ("gen", "returned a generator"),
+                                       ("obj", "returned <object object at")])
+def test_a_target_returning_no_number_is_told_what_it_returned(fun, what, tmp_path, monkeypatch):
+    (tmp_path / "returns.py").write_text(RETURNS)
+    monkeypatch.chdir(tmp_path)
+    result = run("render", f"returns.py:{fun}", "--at", "x=1.5", "-o", "out.svg")
+    assert_one_line_error(result, 1, f"{fun} {what}", "float or numpy array")
+    assert "data type" not in result.stderr and "Warning" not in result.stderr
+    with pytest.raises(ga.GradError, match=what.replace("(", r"\(").replace(")", r"\)")):
+        ga.grad(ga.load_target(f"returns.py:{fun}").fun)(1.5)
+
+
+def test_check_reports_an_exception_in_the_users_function_as_the_users_error(tmp_path, monkeypatch):
+    (tmp_path / "returns.py").write_text(RETURNS)
+    monkeypatch.chdir(tmp_path)
+    result = run("check", "returns.py:fails", "--at", "x=1.5")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Traceback (your code, most recent call last):")
+    assert 'returns.py", line 21, in fails' in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == "Error: fails raised KeyError: 'missing'", last
+    with pytest.raises(ga.UserCodeError, match="fails raised KeyError"):
+        ga.check_inputs(ga.load_target("returns.py:fails"), {"x": 1.5})
