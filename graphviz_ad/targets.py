@@ -383,13 +383,60 @@ def _load_file(location, label, name):
     suffix = path.suffix.lower()
     try:
         if suffix == ".npy":
+            _check_npy_header(path, location, label, name)
             return np.load(path, allow_pickle=False)
         if suffix in (".txt", ".csv", ".tsv"):
+            count = _count_numbers(path, MAX_ELEMENTS)
+            if count > MAX_ELEMENTS:
+                raise InputError(f"{label}: {location} holds more than {MAX_ELEMENTS} numbers (the limit of an "
+                                 "input); pass a smaller array", name=name)
             return np.loadtxt(path, delimiter="," if suffix == ".csv" else None, ndmin=0)
     except (ValueError, OSError, EOFError) as e:
-        raise InputError(f"{label}: cannot load {location}: {e}", name=name) from None
+        raise InputError(f"{label}: cannot load {location}: {' '.join(str(e).split())}", name=name) from None
     raise InputError(f"{label}: cannot read {path.suffix or 'extensionless'} files; use .npy "
                      "(numpy.save), .txt or .csv", name=name)
+
+
+def _check_npy_header(path, location, label, name):
+    """Refuse a .npy file whose header claims more elements than an input may have, or more bytes than
+    the file holds, before numpy allocates anything for it."""
+    with open(path, "rb") as f:
+        version = np.lib.format.read_magic(f)
+        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                       (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+        if read_header is None:
+            raise ValueError(f"unsupported .npy format version {version[0]}.{version[1]}")
+        shape, _, dtype = read_header(f, max_header_size=10_000)
+        data_start = f.tell()
+    size = math.prod(shape)
+    if size > MAX_ELEMENTS:
+        raise InputError(f"{label}: {location} holds an array of shape {shape} ({size:.3g} elements), more than "
+                         f"the limit of {MAX_ELEMENTS} elements of an input", name=name)
+    if dtype.hasobject:
+        raise ValueError("it holds Python objects, which are not read (allow_pickle is off)")
+    missing = data_start + size * dtype.itemsize - os.path.getsize(path)
+    if missing > 0:
+        raise ValueError(f"the file is {missing} bytes shorter than its header says (shape {shape}, {dtype})")
+
+
+_SEPARATORS = frozenset(b" \t\r\n,;")
+
+
+def _count_numbers(path, limit):
+    """How many numbers a text file holds (separated by whitespace or commas), counted without reading it
+    all at once; stops counting past `limit`."""
+    count, inside = 0, False
+    with open(path, "rb") as f:
+        while count <= limit:
+            chunk = f.read(1 << 20)
+            if not chunk:
+                break
+            count += len(_NUMBER_TEXT.findall(chunk)) - (inside and chunk[0] not in _SEPARATORS)
+            inside = chunk[-1] not in _SEPARATORS
+    return count
+
+
+_NUMBER_TEXT = re.compile(rb"[^\s,;]+")
 
 
 class _Values:

@@ -290,3 +290,46 @@ def test_check_reports_an_exception_in_the_users_function_as_the_users_error(tmp
     assert last == "Error: fails raised KeyError: 'missing'", last
     with pytest.raises(ga.UserCodeError, match="fails raised KeyError"):
         ga.check_inputs(ga.load_target("returns.py:fails"), {"x": 1.5})
+
+
+# ---------------------------------------------------------------------------------------------------
+# @file inputs obey the element limit of --at values, checked before reading.
+
+def _npy_claiming(path, shape, data=b"\0" * 80):
+    header = np.lib.format.header_data_from_array_1_0(np.zeros(1))
+    header["shape"] = shape
+    with open(path, "wb") as f:
+        np.lib.format.write_array_header_1_0(f, header)
+        f.write(data)
+
+
+def test_a_npy_header_claiming_1e9_elements_is_a_usage_error_before_any_allocation(tmp_path):
+    _npy_claiming(tmp_path / "huge.npy", (10**9,))
+    code, out, err = bounded_cli("render", "-e", "sum(x)", "--at", "x=@huge.npy", "-o", "-",
+                                 memory_gib=1.5, timeout=60, cwd=tmp_path)
+    assert code == 2, err
+    assert err.count("\n") == 1 and err.startswith("Error: --at x: huge.npy holds an array of shape (1000000000,)")
+    assert "1e+09 elements" in err and "MemoryError" not in err
+
+
+def test_a_npy_file_shorter_than_its_header_is_refused_before_reading(tmp_path):
+    _npy_claiming(tmp_path / "short.npy", (100,))
+    with pytest.raises(ga.InputError, match="720 bytes shorter than its header says"):
+        ga.parse_value(f"@{tmp_path / 'short.npy'}", name="x")
+
+
+@pytest.mark.parametrize("suffix, row", [(".txt", "1 " * 1000), (".csv", ",".join(["1"] * 1000))])
+def test_text_inputs_obey_the_element_limit(tmp_path, suffix, row):
+    path = tmp_path / f"big{suffix}"
+    path.write_text((row + "\n") * 10_001)
+    code, out, err = bounded_cli("render", "-e", "sum(x)", "--at", f"x=@{path.name}", "-o", "-",
+                                 memory_gib=1.5, timeout=60, cwd=tmp_path)
+    assert code == 2, err
+    assert f"big{suffix} holds more than 10000000 numbers" in err and err.count("\n") == 1
+
+
+def test_small_files_still_load(tmp_path):
+    np.save(tmp_path / "ok.npy", np.arange(6.0).reshape(2, 3))
+    (tmp_path / "ok.csv").write_text("1,2,3\n4,5,6\n")
+    assert ga.parse_value(f"@{tmp_path / 'ok.npy'}").shape == (2, 3)
+    assert ga.parse_value(f"@{tmp_path / 'ok.csv'}").tolist() == [[1, 2, 3], [4, 5, 6]]
