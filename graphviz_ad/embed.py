@@ -59,7 +59,7 @@ def resolve_file(target, base_dir):
     return f"{os.path.normpath(os.path.join(base_dir, location))}:{attr}"
 
 
-def draw(target, fields, *, id_prefix=None, base_dir=None):
+def draw(target, fields, *, id_prefix=None, base_dir=None, allow_code=True):
     """Trace a TARGET at the inputs its fields give and draw it as an inline SVG (or interactive page).
 
     Args:
@@ -68,6 +68,8 @@ def draw(target, fields, *, id_prefix=None, base_dir=None):
         fields: field name -> its text (see `FIELDS`); a flag such as ``diagnose`` may be "" or None.
         id_prefix: prefix of every id in the SVG, so several drawings can share a page.
         base_dir: the folder a relative ``file.py`` path is read from; default the current one.
+        allow_code: False draws samples and expressions only, refusing ``file.py:function`` and
+            ``module:function`` targets (which run code) before anything is imported.
 
     Returns:
         Drawing.
@@ -84,7 +86,8 @@ def draw(target, fields, *, id_prefix=None, base_dir=None):
     if bool(target) == bool(expr):
         raise TargetError("give either a TARGET (file.py:function, module:function or a sample's name) "
                           "or an :expr:, " + ("not both" if target else "none was given"))
-    loaded = load_target(expr or resolve_file(target, base_dir or os.getcwd()), expr=bool(expr))
+    loaded = load_target(expr or resolve_file(target, base_dir or os.getcwd()), expr=bool(expr),
+                         allow_code=allow_code)
     seed = (fields.get("seed") or "0").strip()
     if not seed.isdigit():
         raise InputError(f":seed: {seed!r} is not a whole number >= 0")

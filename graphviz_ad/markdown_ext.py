@@ -16,6 +16,12 @@ MkDocs, list ``graphviz_ad.markdown_ext`` under ``markdown_extensions:`` in mkdo
 cannot be drawn shows its error in the page and logs a warning (on a logger under ``mkdocs``, so
 ``mkdocs build --strict`` fails on it).
 
+Trust: a ``file.py:function`` or ``module:function`` TARGET runs code when the page is converted
+(importing a file or module runs it; ``os:system`` is a module and a function). For pages written by
+others, turn that off: ``markdown.markdown(text, extensions=[AutodiffGraphExtension(allow_code=False)])``,
+or ``allow_code: false`` under the extension in mkdocs.yml. Then only samples and expressions (parsed
+against a whitelist, never run) are drawn, and a code TARGET shows an error, with nothing imported.
+
 The drawing itself is `graphviz_ad.embed.draw`, shared with the Sphinx extension.
 """
 
@@ -74,7 +80,8 @@ class GraphBlocks(Preprocessor):
         prefix = f"{self.extension.getConfig('id_prefix')}{self.extension.count}-"
         try:
             target, fields = parse_block(match["body"])
-            drawing = draw(target, fields, id_prefix=prefix, base_dir=self.extension.getConfig("base_dir") or None)
+            drawing = draw(target, fields, id_prefix=prefix, base_dir=self.extension.getConfig("base_dir") or None,
+                           allow_code=bool(self.extension.getConfig("allow_code")))
         except Exception as e:   # one bad block must not stop the whole site: show and log why
             message = failure_text(e)
             log.warning("autodiff-graph: %s", message)
@@ -91,12 +98,14 @@ def figure_html(drawing):
 
 
 class AutodiffGraphExtension(Extension):
-    """The ``autodiff-graph`` fenced block. Config: ``id_prefix`` (default "adg-"), ``base_dir``."""
+    """The ``autodiff-graph`` fenced block. Config: ``id_prefix`` (default "adg-"), ``base_dir``, ``allow_code``."""
 
     def __init__(self, **kwargs):
         self.config = {
             "id_prefix": ["adg-", "start of every SVG id; the block's number on the page follows"],
             "base_dir": ["", "folder that relative file.py targets are read from (default: the current one)"],
+            "allow_code": [True, "draw file.py:function and module:function targets, which run code; False "
+                                 "for pages written by others (samples and expressions only)"],
         }
         self.count = 0
         super().__init__(**kwargs)

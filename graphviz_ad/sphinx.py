@@ -17,6 +17,12 @@ findings), ``:interactive:`` (embed the interactive page of `graphviz_ad.html` i
 ``:formulas:``, ``:labels:``, ``:legend:``, ``:theme:``, ``:budget:``, ...), ``:option: KEY=VALUE``,
 and ``:caption:``, ``:alt:``, ``:name:`` (a reference target), ``:class:``.
 
+Trust: a ``file.py:function`` or ``module:function`` TARGET runs code when the page is built (importing
+a file or module runs it; ``os:system`` is a module and a function). That is what they are for, in your
+own docs. A site that builds pages written by others sets ``autodiff_graph_allow_code = False`` in
+conf.py: then only samples and ``:expr:`` expressions (parsed against a whitelist, never run) are drawn,
+and a code TARGET is a warning naming the page and line, with nothing imported.
+
 The SVG is inlined, so its tooltips keep working, and its ids start with a prefix made of the document's
 name and the graph's number in it: unique on a site and the same in every build. The config value
 ``autodiff_graph_defaults`` (a dict of option name -> text) sets options for every graph. A graph that
@@ -67,7 +73,8 @@ class AutodiffGraph(SphinxDirective):
         fields = {**defaults, **{k: v for k, v in self.options.items() if k in FIELDS}}
         base_dir = os.path.dirname(self.env.doc2path(self.env.docname))
         try:
-            drawing = draw(target, fields, id_prefix=id_prefix(self.env.docname, number), base_dir=base_dir)
+            drawing = draw(target, fields, id_prefix=id_prefix(self.env.docname, number), base_dir=base_dir,
+                           allow_code=self.config.autodiff_graph_allow_code)
         except Exception as e:   # a graph that cannot be drawn must not stop the build: say why instead
             what = target or f":expr: {fields.get('expr', '')}"
             logger.warning("autodiff-graph %s: %s", what, failure_text(e), location=self.get_location(),
@@ -91,5 +98,6 @@ class AutodiffGraph(SphinxDirective):
 def setup(app):
     """Register the directive and its config value; reading and writing are parallel-safe."""
     app.add_config_value("autodiff_graph_defaults", {}, "env", types=[dict])
+    app.add_config_value("autodiff_graph_allow_code", True, "env", types=[bool])
     app.add_directive("autodiff-graph", AutodiffGraph)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -101,19 +101,26 @@ class Target:
 # ---------------------------------------------------------------------------------------------------
 # TARGET -> Target.
 
-def load_target(spec, *, expr=False):
+def load_target(spec, *, expr=False, allow_code=True):
     """Load a TARGET.
+
+    ``file.py:function`` and ``module:function`` targets run code: importing the file or module runs it,
+    as Python does (``os:system`` is a module and a function, too). Samples and expressions run none of
+    the caller's text. Where TARGETs come from people you do not trust (pages written by others), pass
+    ``allow_code=False``.
 
     Args:
         spec: ``path/to/file.py:function``, ``package.module:function`` (``module:Class.method`` works
             too), a bundled sample's name, or a math expression when `expr` is true.
         expr: treat `spec` as an expression (`graphviz_ad.expression`), never as code.
+        allow_code: False refuses file and module targets before anything is imported or read.
 
     Returns:
         Target.
 
     Raises:
-        TargetError: no such file / module / function / sample, or a syntax error (with file:line).
+        TargetError: no such file / module / function / sample, or a syntax error (with file:line), or
+            a file or module target when `allow_code` is false.
         UserCodeError: importing the file or module raised.
         ExpressionError: `expr` is true and the expression is malformed or not allowed.
     """
@@ -128,9 +135,13 @@ def load_target(spec, *, expr=False):
     location, sep, attr = spec.rpartition(":")
     if not sep or (len(location) == 1 and location.isalpha() and attr[:1] in "\\/"):   # C:\file.py
         location, attr = spec, ""
-    if _looks_like_file(location):
+    kind = "file" if _looks_like_file(location) else "module" if attr else "sample"
+    if kind != "sample" and not allow_code:
+        raise TargetError(f"TARGET {spec!r} is a {kind} target, which runs code, and code targets are turned "
+                          "off here; use a sample's name or an expression")
+    if kind == "file":
         return _from_file(spec, location, attr)
-    if attr:
+    if kind == "module":
         return _from_module(spec, location, attr)
     return _from_sample(spec)
 

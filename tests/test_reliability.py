@@ -333,3 +333,65 @@ def test_small_files_still_load(tmp_path):
     (tmp_path / "ok.csv").write_text("1,2,3\n4,5,6\n")
     assert ga.parse_value(f"@{tmp_path / 'ok.npy'}").shape == (2, 3)
     assert ga.parse_value(f"@{tmp_path / 'ok.csv'}").tolist() == [[1, 2, 3], [4, 5, 6]]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Docs sources that are not trusted: both extensions can allow samples and expressions only.
+
+def _hostile_page(marker):
+    return f"""\
+    Hostile
+    =======
+
+    .. autodiff-graph:: os:system
+       :at: command='touch {marker}'
+
+    .. autodiff-graph:: evil.py:f
+
+    .. autodiff-graph:: sigmoid
+
+    .. autodiff-graph::
+       :expr: sin(x)
+       :at: x=1
+"""
+
+
+def test_sphinx_setting_allows_only_samples_and_expressions(tmp_path):
+    from test_sphinx import build, read
+    marker = tmp_path / "ran"
+    evil = "import pathlib\npathlib.Path(%r).write_text('imported')\ndef f(x=1.0):\n    return x\n" % str(marker)
+    out, warnings = build(tmp_path, {"index": _hostile_page(marker)}, {"evil.py": evil},
+                          conf="autodiff_graph_allow_code = False\n")
+    assert not marker.exists()
+    lines = [line for line in warnings.splitlines() if line.strip()]
+    assert len(lines) == 2, warnings
+    assert "index.rst:4:" in lines[0] and "'os:system' is a module target, which runs code" in lines[0]
+    assert "index.rst:7:" in lines[1] and "evil.py:f' is a file target" in lines[1]
+    assert len(read(out, "index").svgs) == 2   # the sample and the expression are drawn
+
+
+def test_markdown_setting_allows_only_samples_and_expressions(tmp_path, monkeypatch):
+    import markdown
+    from graphviz_ad.markdown_ext import AutodiffGraphExtension
+    marker = tmp_path / "ran"
+    (tmp_path / "evil.py").write_text(f"import pathlib\npathlib.Path({str(marker)!r}).write_text('x')\n"
+                                      "def f(x=1.0):\n    return x\n")
+    monkeypatch.chdir(tmp_path)
+    text = (f"```autodiff-graph\nos:system\n:at: command='touch {marker}'\n```\n\n"
+            "```autodiff-graph\nevil.py:f\n```\n\n```autodiff-graph\nsigmoid\n```\n\n"
+            "```autodiff-graph\n:expr: sin(x)\n:at: x=1\n```\n")
+    page = markdown.markdown(text, extensions=[AutodiffGraphExtension(allow_code=False)])
+    assert not marker.exists()
+    assert page.count('class="autodiff-graph-error"') == 2 and page.count("runs code") == 2
+    assert page.count('<svg class="autodiff-graph"') == 2
+
+
+def test_load_target_refuses_code_targets_before_importing(tmp_path):
+    marker = tmp_path / "ran"
+    (tmp_path / "evil.py").write_text(f"open({str(marker)!r}, 'w').close()\ndef f(x):\n    return x\n")
+    for spec in (f"{tmp_path / 'evil.py'}:f", "os:system", "graphviz_ad_cli.main:main"):
+        with pytest.raises(ga.TargetError, match="runs code"):
+            ga.load_target(spec, allow_code=False)
+    assert not marker.exists()
+    assert ga.load_target("sigmoid", allow_code=False).kind == "sample"
+    assert ga.load_target("sin(x)", expr=True, allow_code=False).kind == "expression"
