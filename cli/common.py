@@ -34,13 +34,12 @@ import sys
 import threading
 import time
 import traceback
-import warnings
 
 import click
 
 import graphviz_ad
 import graphviz_ad.samples
-from graphviz_ad.errors import GraphvizAdError
+from graphviz_ad.errors import GraphvizAdError, collected_warnings
 from graphviz_ad.expression import ExpressionError
 from graphviz_ad.targets import (InputError, SourceSyntaxError, TargetError, UserCodeError, trace_inputs,
                                  user_frames)
@@ -90,7 +89,8 @@ def handle_errors(command):
     def wrapper(*args, **kwargs):
         debug = kwargs.get("debug", False)
         try:
-            return command(*args, **kwargs)
+            with report_warnings():   # any warning left, the library's or numpy's: one line, our style
+                return command(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as e:   # every failure becomes one line; --debug shows where it came from
@@ -213,24 +213,16 @@ def load_graph(target, expr, at, seed, wrt, *, quiet=False):
     return trace_graph(loaded, inputs, wrt, quiet=quiet), loaded
 
 
-class report_warnings:
-    """Collects the library's warnings and prints each once as a ``Warning:`` line on stderr."""
-
-    def __enter__(self):
-        self._catcher = warnings.catch_warnings(record=True)
-        self._records = self._catcher.__enter__()
-        warnings.simplefilter("always")
-        return self
-
-    def __exit__(self, *exc):
-        self._catcher.__exit__(*exc)
-        seen = set()
-        for record in self._records:
-            text = _one_line(record.message)
-            if text not in seen:
-                seen.add(text)
-                click.echo(f"Warning: {text}", err=True)
-        return False
+@contextlib.contextmanager
+def report_warnings():
+    """Collects the warnings raised inside and prints each once as a ``Warning:`` line on stderr."""
+    texts = []
+    try:
+        with collected_warnings() as texts:
+            yield
+    finally:   # also when the step failed: the warnings may say why
+        for text in texts:
+            click.echo(f"Warning: {text}", err=True)
 
 
 class Progress:

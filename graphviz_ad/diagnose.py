@@ -184,12 +184,13 @@ def diagnose(G, *, vanishing=1e-6, exploding=1e6, vanishing_relative=1e-6, explo
             raise GraphvizAdError(f"diagnose: {name} must be a positive number, got {v!r}")
     order = topological_order(G)
     findings = []
-    findings += nan_origins(G, order, max_origins)
-    findings += _gradient_sizes(G, order, vanishing, exploding, vanishing_relative, exploding_relative)
-    findings += weakest_paths(G, order)
-    findings += _saturated(G, saturation, saturated_fraction)
-    findings += _dead(G, dead_fraction)
-    return Report(G, findings, gradient_flow(G))
+    with np.errstate(all="ignore"):   # huge and non-finite values are what is being looked for
+        findings += nan_origins(G, order, max_origins)
+        findings += _gradient_sizes(G, order, vanishing, exploding, vanishing_relative, exploding_relative)
+        findings += weakest_paths(G, order)
+        findings += _saturated(G, saturation, saturated_fraction)
+        findings += _dead(G, dead_fraction)
+        return Report(G, findings, gradient_flow(G))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -1,5 +1,8 @@
 """The package's exception and warning types: one base class so callers can catch all of ours."""
 
+import contextlib
+import warnings
+
 
 class GraphvizAdError(Exception):
     """Base class of every error graphviz-ad raises on purpose."""
@@ -28,3 +31,20 @@ class RenderError(GraphvizAdError, ValueError):
 
 class EngineNotFound(RenderError):
     """No Graphviz layout engine: neither $GRAPHVIZ_AD_DOT, nor `dot` on PATH, nor pygraphviz."""
+
+
+@contextlib.contextmanager
+def collected_warnings():
+    """Collect the warnings raised inside, for a front end to report in its own style (the command line's
+    ``Warning:`` lines, a docs builder's warnings with the page's file:line) instead of Python's.
+
+    Yields a list that holds, once the block has ended, each warning's message on one line, once each.
+    graphviz-ad's own warnings are collected every time; others follow the warning filters in force.
+    """
+    texts = []
+    with warnings.catch_warnings(record=True) as records:
+        warnings.simplefilter("always", GraphvizAdWarning)
+        try:
+            yield texts
+        finally:
+            texts.extend(dict.fromkeys(" ".join(str(r.message).split()) for r in records))

@@ -33,6 +33,7 @@ from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 
 from .embed import draw, failure_text
+from .errors import collected_warnings
 from .targets import TargetError
 
 _BLOCK = re.compile(r"^(?P<fence>`{3,}|~{3,})[ \t]*\{?\.?autodiff-graph\}?[ \t]*\n(?P<body>.*?)\n?"
@@ -79,14 +80,19 @@ class GraphBlocks(Preprocessor):
         self.extension.count += 1
         prefix = f"{self.extension.getConfig('id_prefix')}{self.extension.count}-"
         try:
-            target, fields = parse_block(match["body"])
-            drawing = draw(target, fields, id_prefix=prefix, base_dir=self.extension.getConfig("base_dir") or None,
-                           allow_code=bool(self.extension.getConfig("allow_code")))
+            with collected_warnings() as notes:
+                target, fields = parse_block(match["body"])
+                drawing = draw(target, fields, id_prefix=prefix, base_dir=self.extension.getConfig("base_dir") or None,
+                               allow_code=bool(self.extension.getConfig("allow_code")))
         except Exception as e:   # one bad block must not stop the whole site: show and log why
             message = failure_text(e)
+            for note in notes:
+                log.warning("autodiff-graph: %s", note)
             log.warning("autodiff-graph: %s", message)
             return "\n\n" + self.md.htmlStash.store(
                 f'<pre class="autodiff-graph-error">autodiff-graph: {html.escape(message)}</pre>') + "\n\n"
+        for note in notes:   # the library's warnings, on the extension's logger (mkdocs --strict fails on them)
+            log.warning("autodiff-graph %s: %s", target or fields.get("expr", ""), note)
         return "\n\n" + self.md.htmlStash.store(figure_html(drawing)) + "\n\n"
 
 

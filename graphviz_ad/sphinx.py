@@ -26,7 +26,9 @@ and a code TARGET is a warning naming the page and line, with nothing imported.
 The SVG is inlined, so its tooltips keep working, and its ids start with a prefix made of the document's
 name and the graph's number in it: unique on a site and the same in every build. The config value
 ``autodiff_graph_defaults`` (a dict of option name -> text) sets options for every graph. A graph that
-cannot be drawn is a warning naming the reason (an error under ``sphinx-build -W``), not a crash.
+cannot be drawn is a warning naming the reason (an error under ``sphinx-build -W``), not a crash; the
+library's own warnings (an output that does not depend on an input, a graph over the node budget) are
+Sphinx warnings at the directive's file:line too.
 Reading is parallel-safe. Other builders than HTML (text, LaTeX, ...) show the ``:alt:`` text in
 brackets instead of the drawing.
 """
@@ -42,6 +44,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from . import __version__
 from .embed import FIELDS, draw, failure_text
+from .errors import collected_warnings
 
 logger = logging.getLogger(__name__)
 
@@ -72,14 +75,17 @@ class AutodiffGraph(SphinxDirective):
         defaults = {k: str(v) for k, v in self.config.autodiff_graph_defaults.items()}
         fields = {**defaults, **{k: v for k, v in self.options.items() if k in FIELDS}}
         base_dir = os.path.dirname(self.env.doc2path(self.env.docname))
+        what = target or f":expr: {fields.get('expr', '')}"
         try:
-            drawing = draw(target, fields, id_prefix=id_prefix(self.env.docname, number), base_dir=base_dir,
-                           allow_code=self.config.autodiff_graph_allow_code)
+            with collected_warnings() as notes:
+                drawing = draw(target, fields, id_prefix=id_prefix(self.env.docname, number), base_dir=base_dir,
+                               allow_code=self.config.autodiff_graph_allow_code)
         except Exception as e:   # a graph that cannot be drawn must not stop the build: say why instead
-            what = target or f":expr: {fields.get('expr', '')}"
+            self._warn_all(what, notes)
             logger.warning("autodiff-graph %s: %s", what, failure_text(e), location=self.get_location(),
                            type="autodiff-graph", subtype="render")
             return []
+        self._warn_all(what, notes)
         if drawing.source_file:
             self.env.note_dependency(os.path.abspath(drawing.source_file))
         figure = nodes.figure("", classes=["autodiff-graph"] + self.options.get("class", []))
@@ -93,6 +99,12 @@ class AutodiffGraph(SphinxDirective):
         self.set_source_info(figure)
         self.add_name(figure)
         return [figure]
+
+    def _warn_all(self, what, notes):
+        """The library's warnings as Sphinx warnings at the directive's file:line."""
+        for note in notes:
+            logger.warning("autodiff-graph %s: %s", what, note, location=self.get_location(),
+                           type="autodiff-graph", subtype="warning")
 
 
 def setup(app):

@@ -395,3 +395,44 @@ def test_load_target_refuses_code_targets_before_importing(tmp_path):
     assert not marker.exists()
     assert ga.load_target("sigmoid", allow_code=False).kind == "sample"
     assert ga.load_target("sin(x)", expr=True, allow_code=False).kind == "expression"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Library warnings reach users in their front end's style.
+
+IGNORES = "import warnings\nwarnings.warn('imported with a warning')\n\ndef f(x=1.0, y=2.0):\n    return y * 2\n"
+
+
+def test_cli_warnings_are_one_line_in_the_clis_style(tmp_path, monkeypatch):
+    (tmp_path / "ignores.py").write_text(IGNORES)
+    monkeypatch.chdir(tmp_path)
+    for args in (["render", "ignores.py:f", "-o", "-"], ["diagnose", "-e", "sum(x*1e300)", "--at", "x=[1e10, 1e300]"],
+                 ["paths", "ignores.py:f", "--wrt", "x"], ["check", "ignores.py:f"]):
+        result = run(*args)
+        assert result.exit_code == 0, result.stderr
+        lines = result.stderr.splitlines()
+        assert all(line.startswith(("Warning: ", "Wrote ")) for line in lines), result.stderr
+        assert lines or args[0] == "diagnose"
+    assert "Warning: imported with a warning" in run("render", "ignores.py:f", "-o", "-").stderr
+    assert "Warning: f: output does not depend on input 'x'" in run("paths", "ignores.py:f", "--wrt", "x").stderr
+
+
+def test_sphinx_users_get_library_warnings_as_sphinx_warnings_at_the_directive(tmp_path, capfd):
+    from test_sphinx import build
+    page = "Page\n====\n\nText.\n\n.. autodiff-graph:: ignores.py:f\n"
+    out, warnings = build(tmp_path, {"index": page}, {"ignores.py": IGNORES})
+    lines = [line for line in warnings.splitlines() if line.strip()]
+    assert any("index.rst:6: WARNING: autodiff-graph ignores.py:f: f: output does not depend on input 'x'" in line
+               for line in lines), warnings
+    assert any("index.rst:6:" in line and "imported with a warning" in line for line in lines), warnings
+    assert "GraphvizAdWarning" not in capfd.readouterr().err
+
+
+def test_markdown_users_get_library_warnings_on_the_extensions_logger(tmp_path, monkeypatch, caplog):
+    import markdown
+    (tmp_path / "ignores.py").write_text(IGNORES)
+    monkeypatch.chdir(tmp_path)
+    with caplog.at_level("WARNING", logger="mkdocs.extensions.graphviz_ad"):
+        markdown.markdown("```autodiff-graph\nignores.py:f\n```\n", extensions=["graphviz_ad.markdown_ext"])
+    messages = [r.getMessage() for r in caplog.records if r.name == "mkdocs.extensions.graphviz_ad"]
+    assert "autodiff-graph ignores.py:f: f: output does not depend on input 'x'; its gradient is zero" in messages
