@@ -30,6 +30,7 @@ import errno
 import functools
 import os
 import secrets
+import stat
 import sys
 import threading
 import time
@@ -288,29 +289,48 @@ class Progress:
 # ---------------------------------------------------------------------------------------------------
 # Output.
 
+STDOUT_NAMES = ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")   # all mean: write to stdout
+
+_SPECIAL_FILES = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+                  (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+
+
 def output_path(output, default_name, force):
-    """Where to write: None for stdout (``-o -``), else the path, refusing an existing file unless force.
+    """Where to write: None for stdout (``-o -`` or ``-o /dev/stdout``), else the path, refusing an
+    existing file unless force, and anything but a regular file even with force.
 
     Called before the work starts, so the user does not wait for a result that cannot be written.
     """
-    if output == "-":
+    if output in STDOUT_NAMES:
         return None
     path = output or default_name
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise UsageProblem(f"cannot write {path}: folder {os.path.dirname(path) or folder} does not exist")
-    if os.path.isdir(path):
-        raise UsageProblem(f"cannot write {path}: it is a folder")
+    _refuse_special(path)
     if os.path.lexists(path) and not force:
         raise RuntimeProblem(f"{path} already exists; use --force to overwrite it, or -o FILE "
                              "(-o - for stdout)")
     return path
 
 
+def _refuse_special(path):
+    """A folder, FIFO, device or socket at `path` (or where its symlink points) is never replaced."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:   # nothing there (or a dangling symlink, which is replaced as a file would be)
+        return
+    for test, what in _SPECIAL_FILES:
+        if test(mode):
+            raise UsageProblem(f"cannot write {path}: it is {what}, not a regular file; --force replaces "
+                               "regular files only (-o - writes to stdout)")
+
+
 def write_output(data, path, *, force=False):
     """Write bytes to `path` atomically (temp file in the same folder, then rename), or to stdout.
 
-    Nothing is left behind on failure: either the whole new file is there or the old state is.
+    Nothing is left behind on failure: either the whole new file is there or the old state is. The
+    temporary file's name is short whatever the output's, so any valid output name works.
     """
     if isinstance(data, str):
         data = data.encode()
@@ -319,10 +339,11 @@ def write_output(data, path, *, force=False):
         stream.write(data)
         stream.flush()
         return
-    if os.path.lexists(path) and not force:   # appeared while we worked
+    _refuse_special(path)   # may have appeared while we worked
+    if os.path.lexists(path) and not force:
         raise RuntimeProblem(f"{path} already exists; use --force to overwrite it")
     folder = os.path.dirname(os.path.abspath(path))
-    temp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+    temp = os.path.join(folder, f".graphviz-ad-{secrets.token_hex(6)}.tmp")
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)   # umask applies, as for open()
     except OSError as e:

@@ -42,9 +42,12 @@ def _draw(G, report, output, force, quiet):
         common.status(f"Wrote {path} with {len(report.nodes)} marked nodes", quiet)
 
 
-def _stdout_taken(output, as_json):
-    if output == "-":
-        raise common.UsageProblem("-o - would mix the drawing with the report on stdout; give -o FILE")
+def _check_output(output, force):
+    """-o FILE is checked before the target is loaded; -o - would mix the drawing with the report."""
+    if output in common.STDOUT_NAMES:
+        raise common.UsageProblem(f"-o {output} would mix the drawing with the report on stdout; give -o FILE")
+    if output:
+        common.output_path(output, None, force)
 
 
 @click.command(context_settings={"max_content_width": 100})
@@ -80,7 +83,7 @@ def diagnose(target, expr, at, seed, wrt, as_json, fail_on, output, force, vanis
       graphviz-ad diagnose model.py:loss --at x='randn(8, 4)' --fail-on nan --fail-on exploding
       graphviz-ad diagnose relu_dead --json
     """
-    _stdout_taken(output, as_json)
+    _check_output(output, force)
     G, _ = common.load_graph(target, expr, at, seed, wrt, quiet=quiet)
     thresholds = {"vanishing": vanishing, "exploding": exploding, "saturation": saturation,
                   "dead_fraction": dead_fraction}
@@ -122,7 +125,7 @@ def check(target, expr, at, seed, wrt, as_json, output, force, eps, rtol, atol, 
       graphviz-ad check wrong_derivative
       graphviz-ad check my_ops.py:loss --at x='randn(5)' -o wrong.svg
     """
-    _stdout_taken(output, as_json)
+    _check_output(output, force)
     loaded, inputs = common.load_inputs(target, expr, at, seed, quiet=quiet)
     with common.Progress(f"checking {loaded.name}", quiet=quiet), common.report_warnings(), common.user_code():
         report = check_inputs(loaded, inputs, wrt=wrt, eps=eps, rtol=rtol, atol=atol)

@@ -436,3 +436,75 @@ def test_markdown_users_get_library_warnings_on_the_extensions_logger(tmp_path, 
         markdown.markdown("```autodiff-graph\nignores.py:f\n```\n", extensions=["graphviz_ad.markdown_ext"])
     messages = [r.getMessage() for r in caplog.records if r.name == "mkdocs.extensions.graphviz_ad"]
     assert "autodiff-graph ignores.py:f: f: output does not depend on input 'x'; its gradient is zero" in messages
+
+
+# ---------------------------------------------------------------------------------------------------
+# Files are never damaged.
+
+SIDE_EFFECT = "import pathlib\npathlib.Path('imported').touch()\n\ndef f(x=1.0):\n    return x * 2\n"
+
+
+def _special_files(folder):
+    """name -> what, for the special files this machine lets us make in `folder`."""
+    import socket
+    os.mkfifo(folder / "fifo")
+    made = {"fifo": "a FIFO", "folder": "a folder"}
+    (folder / "folder").mkdir()
+    sock = socket.socket(socket.AF_UNIX)
+    try:
+        sock.bind("sock")   # relative: socket paths are short
+        made["sock"] = "a socket"
+    finally:
+        sock.close()
+    try:
+        os.mknod(folder / "device", 0o600 | __import__("stat").S_IFCHR, os.makedev(1, 3))
+        made["device"] = "a character device"
+    except (PermissionError, OSError):
+        pass
+    return made
+
+
+def test_force_replaces_regular_files_only(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    made = _special_files(tmp_path)
+    for name, what in made.items():
+        before = os.stat(name).st_mode
+        for args in (["render", "sigmoid", "-o", name, "--force"], ["render", "sigmoid", "-o", name],
+                     ["diagnose", "sigmoid", "-o", name, "--force"]):
+            assert_one_line_error(run(*args), 2, f"cannot write {name}: it is {what}", "regular files only")
+        assert os.stat(name).st_mode == before
+    (tmp_path / "link.svg").symlink_to(tmp_path / "fifo")
+    assert_one_line_error(run("render", "sigmoid", "-o", "link.svg", "--force"), 2, "it is a FIFO")
+    assert os.path.islink(tmp_path / "link.svg")
+
+
+def test_the_overwrite_check_comes_before_the_target_is_imported(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "side.py").write_text(SIDE_EFFECT)
+    (tmp_path / "taken.svg").write_text("mine")
+    for command in ("render", "diagnose", "check"):
+        assert_one_line_error(run(command, "side.py:f", "-o", "taken.svg"), 1, "taken.svg already exists")
+        assert not (tmp_path / "imported").exists(), command
+    mkfifo = tmp_path / "pipe.svg"
+    os.mkfifo(mkfifo)
+    assert_one_line_error(run("render", "side.py:f", "-o", "pipe.svg", "--force"), 2, "it is a FIFO")
+    assert not (tmp_path / "imported").exists()
+    assert (tmp_path / "taken.svg").read_text() == "mine"
+
+
+def test_a_long_valid_output_name_works(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    name = "a" * 251 + ".svg"   # 255 characters, the most a file name may have
+    result = run("render", "sigmoid", "-o", name)
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / name).read_bytes().startswith(b"<?xml") and os.listdir(tmp_path) == [name]
+
+
+def test_dash_o_dev_stdout_is_like_dash_o_dash(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    dash = run("render", "sigmoid", "-o", "-")
+    stdout = run("render", "sigmoid", "-o", "/dev/stdout")
+    assert stdout.exit_code == 0, stdout.stderr
+    assert stdout.stdout_bytes == dash.stdout_bytes and stdout.stdout_bytes.startswith(b"<?xml")
+    assert os.listdir(tmp_path) == []
+    assert_one_line_error(run("diagnose", "sigmoid", "-o", "/dev/stdout"), 2, "would mix the drawing")
