@@ -5,8 +5,10 @@ process (its wheels bundle Graphviz, so `pip install graphviz-ad` alone can draw
 """
 
 import os
+import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from . import export
@@ -81,17 +83,39 @@ def run_engine(source, format="svg", engine=None):
     if format not in ENGINE_FORMATS:
         raise RenderError(f"unknown format for Graphviz: {format!r} (must be one of {list(ENGINE_FORMATS)})")
     engine = find_engine(engine)
-    if engine == PYGRAPHVIZ:
-        import pygraphviz
+    data = _run_pygraphviz(source, format) if engine == PYGRAPHVIZ else _run_dot(engine, source, format)
+    return fixed_pdf_date(data) if format == "pdf" else data
 
-        try:
-            return pygraphviz.AGraph(string=source).draw(format=format, prog="dot")
-        except (ValueError, TypeError, OSError) as e:
-            raise RenderError(f"Graphviz (pygraphviz) could not draw {format}: {str(e).strip()}") from e
-    # SOURCE_DATE_EPOCH keeps cairo's PDF creation date fixed, so PDFs are reproducible too.
-    env = dict(os.environ, SOURCE_DATE_EPOCH=os.environ.get("SOURCE_DATE_EPOCH", "0"))
+
+def _run_pygraphviz(source, format):
+    import pygraphviz
+
     try:
-        done = subprocess.run([engine, f"-T{format}"], input=source.encode("utf-8"), capture_output=True, env=env,
+        return pygraphviz.AGraph(string=source).draw(format=format, prog="dot")
+    except (ValueError, TypeError, OSError) as e:
+        raise RenderError(f"Graphviz (pygraphviz) could not draw {format}: {str(e).strip()}") from e
+
+
+_PDF_DATE = re.compile(rb"/(CreationDate|ModDate) \(D:(\d{14})(Z|[+-]\d\d'\d\d'?)?\)")
+
+
+def fixed_pdf_date(pdf):
+    """A PDF's creation date set to $SOURCE_DATE_EPOCH (default 0, 1970-01-01), so the same graph gives the
+    same bytes. Cairo writes the current time whatever the environment says; the date is rewritten
+    in place, with the same length, so the file's cross-reference offsets stay right."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "0")
+    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(int(epoch) if epoch.isdigit() else 0)).encode()
+    zone = {1: b"Z", 6: b"+00'00", 7: b"+00'00'"}
+
+    def fixed(m):
+        tz = m[3] or b""
+        return b"/" + m[1] + b" (D:" + stamp + (zone[len(tz)] if tz else b"") + b")"
+    return _PDF_DATE.sub(fixed, pdf)
+
+
+def _run_dot(engine, source, format):
+    try:
+        done = subprocess.run([engine, f"-T{format}"], input=source.encode("utf-8"), capture_output=True,
                               timeout=LAYOUT_TIMEOUT)
     except OSError as e:
         raise EngineNotFound(f"cannot run Graphviz {engine!r}: {e}; {INSTALL_HINT}") from e

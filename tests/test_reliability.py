@@ -508,3 +508,30 @@ def test_dash_o_dev_stdout_is_like_dash_o_dash(tmp_path, monkeypatch):
     assert stdout.stdout_bytes == dash.stdout_bytes and stdout.stdout_bytes.startswith(b"<?xml")
     assert os.listdir(tmp_path) == []
     assert_one_line_error(run("diagnose", "sigmoid", "-o", "/dev/stdout"), 2, "would mix the drawing")
+
+
+# ---------------------------------------------------------------------------------------------------
+# PDF is deterministic through both engines, and stays a valid PDF.
+
+def _assert_valid_xref(pdf):
+    """Every offset in the cross-reference table points at its object, and startxref at the table."""
+    start = int(re.search(rb"startxref\s+(\d+)", pdf)[1])
+    assert pdf[start:start + 4] == b"xref"
+    table = re.match(rb"xref\s+(\d+) (\d+)\s+", pdf[start:])
+    first, count = int(table[1]), int(table[2])
+    rows = re.findall(rb"(\d{10}) (\d{5}) ([nf])", pdf[start + table.end():])[:count]
+    for k, (offset, _, used) in enumerate(rows):
+        if used == b"n":
+            assert re.match(rb"%d 0 obj" % (first + k), pdf[int(offset):]), k
+
+
+@pytest.mark.parametrize("engine", [None, "pygraphviz"])
+def test_pdf_bytes_are_identical_across_runs(engine):
+    import time
+    G = ga.trace_target("sigmoid")
+    first = ga.render(G, None, "pdf", engine=engine)
+    time.sleep(1.1)   # cairo stamps the time to the second
+    second = ga.render(G, None, "pdf", engine=engine)
+    assert first == second
+    assert b"/CreationDate (D:19700101000000" in first
+    _assert_valid_xref(first)
