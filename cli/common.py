@@ -40,6 +40,7 @@ import click
 
 import graphviz_ad
 import graphviz_ad.samples
+from graphviz_ad import trace_limits
 from graphviz_ad.errors import GraphvizAdError, collected_warnings
 from graphviz_ad.expression import ExpressionError
 from graphviz_ad.targets import (InputError, SourceSyntaxError, TargetError, UserCodeError, trace_inputs,
@@ -89,8 +90,10 @@ def handle_errors(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         debug = kwargs.get("debug", False)
+        budget = {"memory": kwargs.pop("max_memory", None), "ops": kwargs.pop("max_ops", None)}
         try:
-            with report_warnings():   # any warning left, the library's or numpy's: one line, our style
+            # any warning left, the library's or numpy's: one line, our style
+            with report_warnings(), graphviz_ad.limits(**budget):
                 return command(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
@@ -141,8 +144,26 @@ def target_options(command):
                           shell_complete=_complete_target)(command)
 
 
+def _memory_size(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return trace_limits.parse_size(value)
+    except GraphvizAdError as e:
+        raise click.BadParameter(str(e)) from None
+
+
 def input_options(command):
-    """--at NAME=VALUE (repeatable), --seed and --wrt NAME (repeatable)."""
+    """--at NAME=VALUE (repeatable), --seed, --wrt NAME (repeatable), and the trace's limits --max-memory
+    and --max-ops (read by `handle_errors`, which runs the command under them)."""
+    command = click.option(
+        "--max-ops", type=click.IntRange(min=1), metavar="N",
+        help=f"Stop a trace that records more ops than this (an endless loop). [default: "
+             f"{trace_limits.DEFAULT_OPS:,}]")(command)
+    command = click.option(
+        "--max-memory", callback=_memory_size, metavar="SIZE",
+        help="Stop a trace that would hold more than this, e.g. 2GiB, 500MB. [default: a quarter of "
+             "this machine's memory, at most 4GiB]")(command)
     command = click.option(
         "--wrt", multiple=True, metavar="NAME",
         help="Differentiate with respect to this argument (repeatable); default: every float "

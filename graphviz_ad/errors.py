@@ -12,6 +12,11 @@ class TraceError(GraphvizAdError):
     """An operation cannot be traced; the message names it, the user's file:line and what to use instead."""
 
 
+class BudgetError(TraceError):
+    """A trace went past its memory budget or its limit on recorded ops (see `graphviz_ad.limits`); the
+    message names the op, the user's file:line and the size."""
+
+
 class GradError(GraphvizAdError):
     """A gradient was asked for in a way that has no answer (non-scalar output, bad argnum, ...)."""
 

@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import GraphvizAdError
-from .expression import expression
+from .expression import array_sizes, expression
+from .trace_limits import check_planned
 
 MAX_ELEMENTS = 10_000_000   # largest array an --at value may build
 MAX_NUMBER = 1e300          # largest whole number written in a value (a float can hold it)
@@ -505,6 +506,10 @@ class _Values:
         # In floats: Python would compute 10**10**10 exactly, and take forever.
         a, b = np.asarray(left, dtype=float), np.asarray(right, dtype=float)
         try:
+            self.check_size(node, np.broadcast_shapes(a.shape, b.shape))   # before numpy makes it
+        except ValueError:
+            pass   # shapes that do not match: said below
+        try:
             with np.errstate(all="ignore"):
                 value = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply,
                          ast.Div: np.divide, ast.Pow: np.power}[type(node.op)](a, b)
@@ -674,6 +679,10 @@ def trace_inputs(target, inputs, *, wrt=None, seed=None):
             who = _who(target)
             raise InputError(f"--wrt {name}: {who} has no argument {name!r}; its arguments: "
                              f"{', '.join(inputs) or 'none'}", name=name)
+    if target.kind == "expression":   # its every array is known from the inputs' shapes: check first
+        check_planned([(f"{piece!r}", f"column {column}", shape, 8) for piece, shape, column
+                       in array_sizes(target.fun, inputs)],
+                      sum(getattr(np.asarray(v), "nbytes", 8) for v in inputs.values()))
     return _run_user_code(target, trace, target.fun, *args, wrt=wrt if wrt is not None else target.wrt,
                           seed=seed, **kwargs)
 

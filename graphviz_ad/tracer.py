@@ -7,12 +7,14 @@ the end (see trace.py).
 """
 
 import linecache
+import math
 import os
 import re
 import sys
 
 import numpy as np
 
+from . import trace_limits as limits
 from .errors import TraceError
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -56,6 +58,15 @@ class Tape:
     def __init__(self, record_source=False, lift_constants=False):
         self.record_source = record_source    # trace(): keep file:line and scope of every node
         self.lift_constants = lift_constants  # trace(): literals become "const" nodes of their own
+        # The budget (see trace_limits.py), counted in bytes of recorded values: each op adds its value's
+        # bytes and the share of the budget its Python objects take.
+        kind = "trace" if record_source else "grad"
+        budget = limits.current()
+        self.max_ops = budget.ops
+        self.memory = budget.memory
+        self.max_bytes = budget.memory / limits.KEPT_PER_BYTE[kind]
+        self.op_bytes = limits.BYTES_PER_OP[kind] / limits.KEPT_PER_BYTE[kind]
+        self.bytes = 0.0
         self.entries = []
         self.names = {}      # node -> name, for inputs and constants
         self.sites = []      # (filename, lineno, scope, frames) when record_source: see _site
@@ -68,6 +79,10 @@ class Tape:
         if type(value) is float:   # numpy's float, so 1/x in a derivative at x = 0 is inf, not ZeroDivisionError
             value = np.float64(value)
         node = len(self.entries)
+        self.bytes += getattr(value, "nbytes", 8) + self.op_bytes
+        if self.bytes > self.max_bytes:
+            raise limits.over_memory(f"input {name}", where(), getattr(value, "nbytes", 8),
+                                     self.bytes * self.memory / self.max_bytes, self.memory)
         self.entries.append((None, value, (), {}, (), requires_grad))
         self.names[node] = name
         if self.record_source:   # arguments, made before the call, are placed by trace() itself
@@ -101,17 +116,48 @@ class Tape:
                 if type(v) is Traced:
                     raise TraceError(f"{prim.name}: traced value passed as keyword argument {k!r} "
                                      f"(at {where()}); pass it positionally")
+        if len(values) == 2 and type(values[0]) is np.ndarray and type(values[1]) is np.ndarray:
+            self.plan(prim, values)   # an outer product or a broadcast is refused before it is made
         try:
             value = prim.fun(*values, **kwargs)
+        except MemoryError as e:
+            raise limits.out_of_memory(prim.name, where(), e) from None
         except Exception as e:
             if hasattr(e, "add_note"):
                 e.add_note(f"graphviz_ad: while computing {prim.name} at {where()}")
             raise
         node = len(entries)
+        self.bytes += getattr(value, "nbytes", 8) + self.op_bytes
+        if self.bytes > self.max_bytes or node >= self.max_ops:
+            self.stop(prim, value, node)
         entries.append((prim, value, values, kwargs, parents, requires))
         if self.record_source:
             self.sites.append(self._site())
         return Traced(value, node, self)
+
+    def stop(self, prim, value, node):
+        """The trace went past its op limit or its memory budget: say where, and how much."""
+        if node >= self.max_ops:
+            raise limits.over_ops(prim.name, where(), self.max_ops)
+        raise limits.over_memory(prim.name, where(), getattr(value, "nbytes", 8),
+                                 self.bytes * self.memory / self.max_bytes, self.memory)
+
+    def plan(self, prim, values):
+        """Refuse a two-array op whose result alone would go past the budget, before numpy makes it."""
+        a, b = values
+        if a.shape == b.shape and prim.name not in _PRODUCTS:   # elementwise: no bigger than an operand
+            return
+        try:
+            shape = _PRODUCTS[prim.name](a.shape, b.shape) if prim.name in _PRODUCTS else \
+                np.broadcast_shapes(a.shape, b.shape) if isinstance(prim.fun, np.ufunc) else None
+        except (ValueError, IndexError):   # numpy will say what is wrong with the shapes
+            return
+        if shape is None:
+            return
+        nbytes = math.prod(shape) * max(a.itemsize, b.itemsize)
+        if self.bytes + nbytes + self.op_bytes > self.max_bytes:
+            raise limits.over_memory(f"{prim.name} of {a.shape} and {b.shape}", where(), nbytes,
+                                     (self.bytes + nbytes) * self.memory / self.max_bytes, self.memory)
 
     def _site(self):
         """Where the user's code is: (filename, lineno, scope, frames).
@@ -145,6 +191,19 @@ class Tape:
     def release_frames(self):
         """Let the traced calls' frames go (they are kept only while tracing, see _site)."""
         self.live_frames.clear()
+
+
+def _matmul_shape(a, b):
+    if len(a) < 2 or len(b) < 2:
+        return None   # a vector operand: no bigger than the other
+    return np.broadcast_shapes(a[:-2], b[:-2]) + (a[-2], b[-1])
+
+
+# Result shapes of the ops whose result can be much bigger than both operands, from their shapes alone.
+_PRODUCTS = {"outer": lambda a, b: (math.prod(a), math.prod(b)), "matmul": _matmul_shape,
+             "dot": lambda a, b: _matmul_shape(a, b) if len(b) <= 2 else a[:-1] + b[:-2] + b[-1:],
+             "kron": lambda a, b: tuple(x * y for x, y in zip((1,) * (len(b) - len(a)) + a,
+                                                               (1,) * (len(a) - len(b)) + b))}
 
 
 def _is_number(a):
@@ -197,6 +256,9 @@ class Traced:
                         return tape.record(prim, inputs, kwargs)   # re-raises, saying where
                     entries = tape.entries
                     node = len(entries)
+                    tape.bytes += value.nbytes + tape.op_bytes
+                    if tape.bytes > tape.max_bytes or node >= tape.max_ops:
+                        tape.stop(prim, value, node)
                     entries.append((prim, value, (self.value,), _NO_KWARGS, (self.node,), entries[self.node][5]))
                     if tape.record_source:
                         tape.sites.append(tape._site())
