@@ -44,6 +44,7 @@ def source_line(frame):
 
 
 _NO_KWARGS = {}   # shared by every entry without keyword arguments: never mutated
+_ndarray = np.ndarray
 
 
 class Tape:
@@ -58,15 +59,16 @@ class Tape:
     def __init__(self, record_source=False, lift_constants=False):
         self.record_source = record_source    # trace(): keep file:line and scope of every node
         self.lift_constants = lift_constants  # trace(): literals become "const" nodes of their own
-        # The budget (see trace_limits.py), counted in bytes of recorded values: each op adds its value's
-        # bytes and the share of the budget its Python objects take.
+        # The budget (see trace_limits.py), in bytes of recorded arrays plus a share per op for its
+        # Python objects. A scalar op only counts: its share makes the budget a cap on ops too.
         kind = "trace" if record_source else "grad"
         budget = limits.current()
-        self.max_ops = budget.ops
         self.memory = budget.memory
         self.max_bytes = budget.memory / limits.KEPT_PER_BYTE[kind]
         self.op_bytes = limits.BYTES_PER_OP[kind] / limits.KEPT_PER_BYTE[kind]
-        self.bytes = 0.0
+        self.op_limit = budget.ops
+        self.max_ops = min(budget.ops, int(self.max_bytes / self.op_bytes))   # checked on every op
+        self.bytes = 0.0     # of the arrays recorded so far
         self.entries = []
         self.names = {}      # node -> name, for inputs and constants
         self.sites = []      # (filename, lineno, scope, frames) when record_source: see _site
@@ -79,10 +81,8 @@ class Tape:
         if type(value) is float:   # numpy's float, so 1/x in a derivative at x = 0 is inf, not ZeroDivisionError
             value = np.float64(value)
         node = len(self.entries)
-        self.bytes += getattr(value, "nbytes", 8) + self.op_bytes
-        if self.bytes > self.max_bytes:
-            raise limits.over_memory(f"input {name}", where(), getattr(value, "nbytes", 8),
-                                     self.bytes * self.memory / self.max_bytes, self.memory)
+        if type(value) is _ndarray or node >= self.max_ops:
+            self.charge(f"input {name}" if requires_grad else f"constant {name}", value, node)
         self.entries.append((None, value, (), {}, (), requires_grad))
         self.names[node] = name
         if self.record_source:   # arguments, made before the call, are placed by trace() itself
@@ -127,20 +127,23 @@ class Tape:
                 e.add_note(f"graphviz_ad: while computing {prim.name} at {where()}")
             raise
         node = len(entries)
-        self.bytes += getattr(value, "nbytes", 8) + self.op_bytes
-        if self.bytes > self.max_bytes or node >= self.max_ops:
-            self.stop(prim, value, node)
+        if type(value) is _ndarray or node >= self.max_ops:
+            self.charge(prim.name, value, node)
         entries.append((prim, value, values, kwargs, parents, requires))
         if self.record_source:
             self.sites.append(self._site())
         return Traced(value, node, self)
 
-    def stop(self, prim, value, node):
-        """The trace went past its op limit or its memory budget: say where, and how much."""
-        if node >= self.max_ops:
-            raise limits.over_ops(prim.name, where(), self.max_ops)
-        raise limits.over_memory(prim.name, where(), getattr(value, "nbytes", 8),
-                                 self.bytes * self.memory / self.max_bytes, self.memory)
+    def charge(self, what, value, node):
+        """Count an array (or the `node`-th op) against the budget; past it, say where and how much."""
+        if type(value) is _ndarray:
+            self.bytes += value.nbytes
+        held = self.bytes + (node + 1) * self.op_bytes
+        if held > self.max_bytes:
+            raise limits.over_memory(what, where(), getattr(value, "nbytes", 8),
+                                     held * self.memory / self.max_bytes, self.memory)
+        if node >= self.op_limit:
+            raise limits.over_ops(what, where(), self.op_limit)
 
     def plan(self, prim, values):
         """Refuse a two-array op whose result alone would go past the budget, before numpy makes it."""
@@ -155,9 +158,10 @@ class Tape:
         if shape is None:
             return
         nbytes = math.prod(shape) * max(a.itemsize, b.itemsize)
-        if self.bytes + nbytes + self.op_bytes > self.max_bytes:
+        held = self.bytes + nbytes + (len(self.entries) + 1) * self.op_bytes
+        if held > self.max_bytes:
             raise limits.over_memory(f"{prim.name} of {a.shape} and {b.shape}", where(), nbytes,
-                                     (self.bytes + nbytes) * self.memory / self.max_bytes, self.memory)
+                                     held * self.memory / self.max_bytes, self.memory)
 
     def _site(self):
         """Where the user's code is: (filename, lineno, scope, frames).
@@ -256,9 +260,8 @@ class Traced:
                         return tape.record(prim, inputs, kwargs)   # re-raises, saying where
                     entries = tape.entries
                     node = len(entries)
-                    tape.bytes += value.nbytes + tape.op_bytes
-                    if tape.bytes > tape.max_bytes or node >= tape.max_ops:
-                        tape.stop(prim, value, node)
+                    if type(value) is _ndarray or node >= tape.max_ops:
+                        tape.charge(prim.name, value, node)
                     entries.append((prim, value, (self.value,), _NO_KWARGS, (self.node,), entries[self.node][5]))
                     if tape.record_source:
                         tape.sites.append(tape._site())
