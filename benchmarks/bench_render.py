@@ -28,7 +28,7 @@ import numpy as np
 import graphviz_ad as ga
 from timing import best_of
 from graphviz_ad.dot import OPTIONS, check_options, dot_id, view
-from graphviz_ad.render import run_engine
+from graphviz_ad.engine import run_engine
 
 
 def chain(n):

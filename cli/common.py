@@ -16,8 +16,9 @@ is written like this::
 and is registered by adding its module to COMMAND_MODULES in cli/main.py (a module lists its click
 commands in ``COMMANDS``).
 
-Everything here calls the library (`graphviz_ad.load_target`, `graphviz_ad.resolve_inputs`,
-`graphviz_ad.trace`); the command line only parses, reports and writes.
+Everything here calls the library (`graphviz_ad.frontend`, shared with the docs extensions,
+`graphviz_ad.resolve_inputs`, `graphviz_ad.trace`); the command line only parses, reports and writes.
+Library errors name the library's arguments (at, wrt, ...); `message` puts this command's flags in.
 
 Exit status: 0 success, 1 runtime error (the user's code raised, an op cannot be traced, no Graphviz,
 a file would be overwritten), 2 usage error (bad TARGET, --at, option value). Errors are one line on
@@ -40,11 +41,10 @@ import click
 
 import graphviz_ad
 import graphviz_ad.samples
-from graphviz_ad import trace_limits
-from graphviz_ad.errors import GraphvizAdError, collected_warnings
-from graphviz_ad.expression import ExpressionError
-from graphviz_ad.targets import (InputError, SourceSyntaxError, TargetError, UserCodeError, trace_inputs,
-                                 user_frames)
+from graphviz_ad import frontend, trace_limits
+from graphviz_ad.errors import (ExpressionError, GraphvizAdError, InputError, SourceSyntaxError, TargetError,
+                                UserCodeError, collected_warnings)
+from graphviz_ad.targets import trace_inputs, user_frames
 
 _CLI_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _CLICK_DIR = os.path.dirname(os.path.abspath(click.__file__)) + os.sep
@@ -106,16 +106,26 @@ def handle_errors(command):
     return wrapper
 
 
+# The library's names for what a user gives (graphviz_ad.errors.ARGUMENTS) -> this command line's flags.
+FLAGS = {"at": "--at", "wrt": "--wrt", "seed": "--seed", "expr": "--expr", "highlight": "--highlight",
+         "option": "-O"}
+
+
+def message(exc):
+    """A library error's message on one line, naming this command line's flags."""
+    return _one_line(exc.worded(FLAGS))
+
+
 def translate(exc):
     """The click exception (with exit status) that reports `exc` on one line."""
     if isinstance(exc, SourceSyntaxError):
-        return RuntimeProblem(_one_line(exc))
+        return RuntimeProblem(message(exc))
     if isinstance(exc, (InputError, ExpressionError, TargetError)):
-        return UsageProblem(_one_line(exc))
+        return UsageProblem(message(exc))
     if isinstance(exc, UserCodeError):
-        return RuntimeProblem(_one_line(exc), exc.frames)
+        return RuntimeProblem(message(exc), exc.frames)
     if isinstance(exc, GraphvizAdError):
-        return RuntimeProblem(_one_line(exc))
+        return RuntimeProblem(message(exc))
     if isinstance(exc, OSError) and exc.filename:
         return RuntimeProblem(_one_line(f"{exc.filename}: {exc.strerror or exc}"))
     frames = user_frames(exc, skip=(_CLI_DIR, _CLICK_DIR))
@@ -197,16 +207,6 @@ def run_options(command):
 # ---------------------------------------------------------------------------------------------------
 # Loading and tracing.
 
-def load_target(target, expr):
-    """The library's Target for a TARGET argument or an --expr option (exactly one of them)."""
-    if target and expr:
-        raise UsageProblem(f"give either TARGET ({target!r}) or --expr, not both")
-    if not target and not expr:
-        raise UsageProblem("missing TARGET: give path/to/file.py:function, package.module:function, "
-                           "a sample's name (see 'graphviz-ad samples'), or --expr 'EXPRESSION'")
-    return graphviz_ad.load_target(expr or target, expr=bool(expr))
-
-
 def user_code():
     """While the user's code runs, its print() goes to stderr: stdout carries only the output."""
     return contextlib.redirect_stdout(sys.stderr)
@@ -217,9 +217,9 @@ def load_inputs(target, expr, at, seed, *, quiet=False):
     if target and not expr:
         # importing a user's module can take a while, and may print
         with Progress(f"loading {target}", quiet=quiet), user_code():
-            loaded = load_target(target, expr)
+            loaded = frontend.load(target, expr)
     else:
-        loaded = load_target(target, expr)
+        loaded = frontend.load(target, expr)
     return loaded, graphviz_ad.resolve_inputs(loaded, list(at), random_seed=seed)
 
 

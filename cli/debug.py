@@ -11,12 +11,13 @@ import math
 import click
 
 import graphviz_ad
+from graphviz_ad import finding_kinds
 from graphviz_ad.targets import check_inputs
 
 from . import common
 from .render_cmd import output_format
 
-FAIL_ON = ("vanishing", "exploding", "nan", "dead", "saturated", "any")
+FAIL_ON = (*finding_kinds.FAIL_ON, "any")
 
 
 def _json(data):

@@ -7,30 +7,45 @@ from pathlib import Path
 import click
 
 import graphviz_ad
-from graphviz_ad.dot import OPTIONS, RANKDIRS, check_options, option_from_text
+from graphviz_ad import frontend
+from graphviz_ad.dot import OPTIONS, RANKDIRS
 from graphviz_ad.style import THEMES
 
 from . import common
 
-def drawing_options(rankdir, precision, values, grads, formulas, labels, legend, theme, budget, extra):
+
+# The drawing options that have a flag of their own: option name -> its click option. Every other
+# option of graphviz_ad.dot.OPTIONS is given with -O KEY=VALUE; a flag left out is not passed on.
+DRAWING_FLAGS = {
+    "rankdir": click.option("--rankdir", type=click.Choice(RANKDIRS),
+                            help=f"Layout direction. [default: {OPTIONS['rankdir']}]"),
+    "precision": click.option("--precision", type=int, metavar="DIGITS",
+                              help=f"Significant digits of numbers in labels. [default: {OPTIONS['precision']}]"),
+    "values": click.option("--values/--no-values", default=None, help="Show each node's value. [default: on]"),
+    "grads": click.option("--grads/--no-grads", default=None, help="Show each node's gradient. [default: on]"),
+    "formulas": click.option("--formulas/--no-formulas", default=None,
+                             help="Label edges with their local derivative formula. [default: off]"),
+    "labels": click.option("--labels/--no-labels", default=None, help="Label edges at all. [default: on]"),
+    "legend": click.option("--legend/--no-legend", default=None, help="Draw the colour legend. [default: on]"),
+    "theme": click.option("--theme", type=click.Choice(sorted(THEMES)), help=f"Colours. [default: {OPTIONS['theme']}]"),
+    "budget": click.option("--budget", type=click.IntRange(min=1), metavar="NODES",
+                           help=f"Above this many nodes, collapse and fold the drawing. [default: {OPTIONS['budget']}]"),
+}
+
+
+def drawing_flags(command):
+    """Every option of DRAWING_FLAGS, in the table's order in --help."""
+    for flag in reversed(DRAWING_FLAGS.values()):
+        command = flag(command)
+    return command
+
+
+def drawing_options(flags, extra):
     """The renderer's options from the command line's (only those given), checked before any work."""
-    options = {"rankdir": rankdir, "precision": precision, "values": values, "grads": grads,
-               "formulas": formulas, "labels": labels, "legend": legend, "theme": theme, "budget": budget}
-    options = {k: v for k, v in options.items() if v is not None}
-    for item in extra:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise common.UsageProblem(f"-O {item!r}: expected KEY=VALUE, e.g. -O vanishing=1e-4")
-        if key not in OPTIONS:
-            raise common.UsageProblem(f"-O {key}: unknown drawing option; the options are "
-                                      f"{', '.join(sorted(OPTIONS))}")
-        options[key] = option_from_text(value)
     try:
-        check_options(options)
+        return frontend.drawing_options({k: v for k, v in flags.items() if v is not None}, extra)
     except graphviz_ad.GraphvizAdError as e:
-        raise common.UsageProblem(str(e)) from None
-    return options
+        raise common.UsageProblem(common.message(e)) from None
 
 
 def output_format(format, output):
@@ -43,39 +58,13 @@ def output_format(format, output):
     return format or (suffix if suffix in graphviz_ad.FORMATS else "svg")
 
 
-def highlight_marks(G, names):
-    """``--highlight NAME`` -> the renderer's highlight: every node called NAME gets the mark 'highlight'."""
-    if not names:
-        return None
-    nodes = {}
-    for name in names:
-        found = [n for n, data in G.nodes(data=True) if data.get("name") == name]
-        if not found:
-            known = sorted({data["name"] for _, data in G.nodes(data=True)})
-            raise common.UsageProblem(f"--highlight {name}: no node has that name; names: {', '.join(known)}")
-        nodes.update({n: "highlight" for n in found})
-    return {"nodes": nodes, "edges": {}}
-
-
 @click.command(context_settings={"max_content_width": 100})
 @common.target_options
 @common.input_options
 @common.output_options
 @click.option("--format", "format", type=click.Choice(graphviz_ad.FORMATS),
               help="Output format. Default: the -o file's extension, else svg.")
-@click.option("--rankdir", type=click.Choice(RANKDIRS),
-              help=f"Layout direction. [default: {OPTIONS['rankdir']}]")
-@click.option("--precision", type=int, metavar="DIGITS",
-              help=f"Significant digits of numbers in labels. [default: {OPTIONS['precision']}]")
-@click.option("--values/--no-values", default=None, help="Show each node's value. [default: on]")
-@click.option("--grads/--no-grads", default=None, help="Show each node's gradient. [default: on]")
-@click.option("--formulas/--no-formulas", default=None,
-              help="Label edges with their local derivative formula. [default: off]")
-@click.option("--labels/--no-labels", default=None, help="Label edges at all. [default: on]")
-@click.option("--legend/--no-legend", default=None, help="Draw the colour legend. [default: on]")
-@click.option("--theme", type=click.Choice(sorted(THEMES)), help=f"Colours. [default: {OPTIONS['theme']}]")
-@click.option("--budget", type=click.IntRange(min=1), metavar="NODES",
-              help=f"Above this many nodes, collapse and fold the drawing. [default: {OPTIONS['budget']}]")
+@drawing_flags
 @click.option("--highlight", multiple=True, metavar="NAME", help="Mark the nodes called NAME (repeatable).")
 @click.option("-O", "--option", "extra", multiple=True, metavar="KEY=VALUE",
               help=f"Any other drawing option ({', '.join(sorted(OPTIONS))}), e.g. -O vanishing=1e-4.")
@@ -83,8 +72,8 @@ def highlight_marks(G, names):
               help="Open the written file in a web browser (e.g. the interactive page of --format html).")
 @common.run_options
 @common.handle_errors
-def render(target, expr, at, seed, wrt, output, force, format, rankdir, precision, values, grads,
-           formulas, labels, legend, theme, budget, highlight, extra, open_file, quiet, debug):
+def render(target, expr, at, seed, wrt, output, force, format, highlight, extra, open_file, quiet, debug,
+           **flags):
     """Trace TARGET at the given inputs and draw its graph of values and gradients.
 
     TARGET is path/to/file.py:function, package.module:function, or a bundled sample's name (see
@@ -102,13 +91,12 @@ def render(target, expr, at, seed, wrt, output, force, format, rankdir, precisio
     if open_file and output in common.STDOUT_NAMES:
         raise common.UsageProblem("--open needs a file to open: give -o FILE (or no -o), not -o -")
     fmt = output_format(format, output)
-    options = drawing_options(rankdir, precision, values, grads, formulas,
-                              labels, legend, theme, budget, extra)
+    options = drawing_options(flags, extra)
     given = common.output_path(output, None, force) if output else None   # before any code runs
     loaded, inputs = common.load_inputs(target, expr, at, seed, quiet=quiet)
     path = given if output else common.output_path(None, f"{loaded.name}.{fmt}", force)
     G = common.trace_graph(loaded, inputs, wrt, quiet=quiet)
-    marks = highlight_marks(G, highlight)
+    marks = frontend.highlight_named(G, highlight)
     with common.Progress(f"drawing {G.number_of_nodes()} nodes", quiet=quiet), common.report_warnings():
         data = graphviz_ad.render(G, None, fmt, highlight=marks, **options)
     common.write_output(data, path, force=force)

@@ -11,19 +11,15 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
+from . import finding_kinds
 from .errors import GraphvizAdError
 from .export import json_data
 
 # op -> the largest value its derivative takes; a local factor below `saturation` times that is "saturated".
 SATURATING = {"sigmoid": 0.25, "tanh": 1.0}
 
-# Severity of each kind of finding, and the renderer mark it puts on the graph.
-LEVELS = {"nan": "error", "wrong_derivative": "error", "vanishing": "warning", "exploding": "warning",
-          "dead": "warning", "saturated": "warning", "weakest_path": "info"}
-MARKS = {"nan": "nan_origin", "wrong_derivative": "wrong_derivative", "vanishing": "vanishing",
-         "exploding": "exploding", "dead": "dead", "saturated": "saturated", "weakest_path": "weakest_path"}
-# When one node or edge carries several marks, the first in this order wins.
-_MARK_ORDER = ("nan_origin", "wrong_derivative", "dead", "saturated", "exploding", "vanishing", "weakest_path")
+# Severity of each kind of finding and the renderer mark it puts on the graph: see finding_kinds.KINDS.
+LEVELS, MARKS = finding_kinds.LEVELS, finding_kinds.MARKS
 
 
 @dataclass(frozen=True)
@@ -31,7 +27,8 @@ class Finding:
     """One problem (or, for kind "weakest_path", one fact) found on the graph.
 
     Attributes:
-        kind: "nan", "vanishing", "exploding", "saturated", "dead", "weakest_path" or "wrong_derivative".
+        kind: one of `finding_kinds.KINDS`: "nan", "vanishing", "exploding", "saturated", "dead",
+            "weakest_path" or "wrong_derivative".
         message: one line saying what was measured and why it matters.
         nodes / edges: the node ids and (operand, result) edges it concerns, first the most telling.
         source / code: the user's "file.py:LINE" and the text of that line.
@@ -74,9 +71,8 @@ class Report:
     """
 
     def __init__(self, graph, findings, flow=()):
-        order = {"error": 0, "warning": 1, "info": 2}
         self.graph = graph
-        self.findings = sorted(findings, key=lambda f: order[f.level])
+        self.findings = sorted(findings, key=lambda f: finding_kinds.SEVERITIES.index(f.level))
         self.flow = list(flow)
 
     @property
@@ -84,7 +80,7 @@ class Report:
         marks = {}
         for f in self._marked():
             for n in f.nodes:
-                marks[n] = _stronger(marks.get(n), f.mark)
+                marks[n] = finding_kinds.stronger_mark(marks.get(n), f.mark)
         return marks
 
     @property
@@ -92,7 +88,7 @@ class Report:
         marks = {}
         for f in self._marked():
             for e in f.edges:
-                marks[tuple(e)] = _stronger(marks.get(tuple(e)), f.mark)
+                marks[tuple(e)] = finding_kinds.stronger_mark(marks.get(tuple(e)), f.mark)
         return marks
 
     def _marked(self):
@@ -542,12 +538,6 @@ def _inputs(G):
 
 def _name(G, n):
     return G.nodes[n].get("name", str(n))
-
-
-def _stronger(old, new):
-    if old is None:
-        return new
-    return old if _MARK_ORDER.index(old) <= _MARK_ORDER.index(new) else new
 
 
 def _numeric(v):

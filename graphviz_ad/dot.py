@@ -186,12 +186,12 @@ def view(G, opts, warn=True):
     if budget is None and warn and not fits(G, v.rep, OPTIONS["budget"]):
         warnings.warn(f"drawing all {total} nodes with budget=None: Graphviz may take minutes "
                       f"(layout cost {layout_cost(G, v.rep)}; the default budget allows "
-                      f"{COST_PER_NODE * OPTIONS['budget']})", GraphvizAdWarning, stacklevel=3)
+                      f"{COST_PER_NODE * OPTIONS['budget']})", GraphvizAdWarning, stacklevel=4)
     if over:
         v.notes.insert(0, f"showing {_count(v)} of {total} nodes (node budget {budget})")
         if warn:
             warnings.warn(f"graph of {total} nodes is over the render budget of {budget}: {'; '.join(v.notes)}; "
-                          "pass budget=None to draw every node", GraphvizAdWarning, stacklevel=3)
+                          "pass budget=None to draw every node", GraphvizAdWarning, stacklevel=4)
     return v
 
 
@@ -417,6 +417,25 @@ def _path_gain(G, v, head, edges, heads):
     return sum((G.edges[e].get("gain") or 0.0) * reach[e[1]] for e in edges)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """Everything a drawing is made from, checked and derived once: the DOT text and the interactive page share it."""
+
+    opts: dict         # every option, merged over the defaults and checked
+    prefix: str        # the checked id prefix ("" for none)
+    node_marks: dict   # node -> mark name
+    edge_marks: dict   # (u, v) -> mark name
+    view: View
+
+
+def plan(G, *, highlight=None, id_prefix=None, warn=True, **options):
+    """Check the options, id prefix and highlight, and decide what is drawn (`view`); see `to_dot`."""
+    opts = check_options(options)
+    prefix = _check_prefix(id_prefix)
+    node_marks, edge_marks = check_highlight(G, highlight)
+    return Plan(opts, prefix, node_marks, edge_marks, view(G, opts, warn=warn))
+
+
 def to_dot(G, *, highlight=None, id_prefix=None, warn=True, **options):
     """The DOT source of a traced graph: edges coloured by gain, widths by gradient flow, a legend.
 
@@ -435,10 +454,12 @@ def to_dot(G, *, highlight=None, id_prefix=None, warn=True, **options):
     Raises:
         RenderError: an unknown or invalid option, or a highlight naming nodes or edges not in G.
     """
-    opts = check_options(options)
-    prefix = _check_prefix(id_prefix)
-    node_marks, edge_marks = check_highlight(G, highlight)
-    v = view(G, opts, warn=warn)
+    return plan_to_dot(G, plan(G, highlight=highlight, id_prefix=id_prefix, warn=warn, **options))
+
+
+def plan_to_dot(G, p):
+    """The DOT text of a `Plan` of G."""
+    opts, prefix, node_marks, edge_marks, v = p.opts, p.prefix, p.node_marks, p.edge_marks, p.view
     theme = style.THEMES[opts["theme"]]
     edges = combined_edges(G, v)
     marks = style.mark_colors(list(node_marks.values()) + list(edge_marks.values()))

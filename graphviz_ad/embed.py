@@ -12,10 +12,11 @@ import re
 from dataclasses import dataclass
 
 from .diagnose import diagnose as run_diagnose
-from .dot import BOOLEAN_WORDS, OPTIONS, option_from_text
-from .errors import GraphvizAdError, RenderError
+from .dot import BOOLEAN_WORDS, OPTIONS
+from .errors import ARGUMENTS, GraphvizAdError, InputError, RenderError
+from .frontend import drawing_options, highlight_named, load
 from .render import render
-from .targets import InputError, TargetError, load_target, resolve_inputs, trace_inputs
+from .targets import resolve_inputs, trace_inputs
 
 
 # Every field of a graph block (and option of the Sphinx directive), with what it takes.
@@ -51,14 +52,6 @@ def split_list(text, separators=r"[;\n]"):
     return [item.strip() for item in re.split(separators, text or "") if item.strip()]
 
 
-def resolve_file(target, base_dir):
-    """A ``file.py:function`` TARGET with a relative path made relative to `base_dir`."""
-    location, sep, attr = target.rpartition(":")
-    if not sep or not (location.endswith(".py") or "/" in location) or os.path.isabs(location):
-        return target
-    return f"{os.path.normpath(os.path.join(base_dir, location))}:{attr}"
-
-
 def draw(target, fields, *, id_prefix=None, base_dir=None, allow_code=True):
     """Trace a TARGET at the inputs its fields give and draw it as an inline SVG (or interactive page).
 
@@ -81,25 +74,16 @@ def draw(target, fields, *, id_prefix=None, base_dir=None, allow_code=True):
     unknown = sorted(set(fields) - set(FIELDS))
     if unknown:
         raise RenderError(f"unknown field :{unknown[0]}: (fields: {', '.join(FIELDS)})")
-    target, expr = (target or "").strip(), (fields.get("expr") or "").strip()
     linecache.checkcache()   # nodes quote their source lines: a long-lived docs server must see edited files
-    if bool(target) == bool(expr):
-        raise TargetError("give either a TARGET (file.py:function, module:function or a sample's name) "
-                          "or an :expr:, " + ("not both" if target else "none was given"))
-    loaded = load_target(expr or resolve_file(target, base_dir or os.getcwd()), expr=bool(expr),
-                         allow_code=allow_code)
+    loaded = load(target, fields.get("expr"), base_dir=base_dir or os.getcwd(), allow_code=allow_code)
     seed = (fields.get("seed") or "0").strip()
     if not seed.isdigit():
         raise InputError(f":seed: {seed!r} is not a whole number >= 0")
     inputs = resolve_inputs(loaded, split_list(fields.get("at")), random_seed=int(seed))
     G = trace_inputs(loaded, inputs, wrt=split_list(fields.get("wrt"), r"[,\s]+") or None)
-    options = {k: option_from_text(fields[k]) for k in OPTIONS if k in fields}
-    for item in split_list(fields.get("option")):
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise RenderError(f":option: {item!r}: expected KEY=VALUE, e.g. vanishing=1e-4")
-        options[key.strip()] = option_from_text(value)
-    marks = highlight(G, split_list(fields.get("highlight"), r"[,\s]+"), _flag(fields, "diagnose"))
+    options = drawing_options({k: fields[k] for k in OPTIONS if k in fields}, split_list(fields.get("option")))
+    report = run_diagnose(G) if _flag(fields, "diagnose") else None
+    marks = highlight_named(G, split_list(fields.get("highlight"), r"[,\s]+"), report)
     alt = (fields.get("alt") or "").strip() or default_alt(loaded)
     if _flag(fields, "interactive"):
         from .html import to_html
@@ -118,27 +102,6 @@ def default_alt(loaded):
         return f"Computation graph of {loaded.spec}"
     text = f"{loaded.name}: {loaded.description}" if loaded.description else loaded.name
     return "Computation graph of " + " ".join(text.split())
-
-
-def highlight(G, names, with_diagnose=False):
-    """The renderer's highlight: the debugger's marks if asked, and the mark 'highlight' on named nodes.
-
-    The debugger's report alone is passed on as it is, so the interactive page can list its findings.
-    """
-    if not names and not with_diagnose:
-        return None
-    report = run_diagnose(G) if with_diagnose else None
-    if not names:
-        return report
-    nodes = dict(report.nodes) if report is not None else {}
-    edges = dict(report.edges) if report is not None else {}
-    for name in names:
-        found = [n for n, data in G.nodes(data=True) if data.get("name") == name]
-        if not found:
-            known = sorted({data["name"] for _, data in G.nodes(data=True)})
-            raise InputError(f":highlight: no node is called {name!r}; names: {', '.join(known)}", name=name)
-        nodes.update({n: "highlight" for n in found})
-    return {"nodes": nodes, "edges": edges}
 
 
 # Pages underline links; the drawing's nodes and edges are links only to carry their tooltips.
@@ -176,7 +139,12 @@ def _source_file(loaded):
 # ---------------------------------------------------------------------------------------------------
 # Python-Markdown.
 
+# The library's names for what a user gives (graphviz_ad.errors.ARGUMENTS) -> a graph block's fields.
+FIELD_WORDS = {name: f":{name}:" for name in ARGUMENTS}
+
+
 def failure_text(exc):
-    """Why a graph could not be drawn, on one line: our own errors say it all, others add their type."""
-    text = " ".join(str(exc).split())
+    """Why a graph could not be drawn, on one line: our own errors say it all (naming the block's
+    fields), others add their type."""
+    text = " ".join((exc.worded(FIELD_WORDS) if isinstance(exc, GraphvizAdError) else str(exc)).split())
     return text if isinstance(exc, GraphvizAdError) and text else f"{type(exc).__name__}: {text}".rstrip(": ")

@@ -20,16 +20,12 @@ import operator
 import numpy as np
 
 from . import primitives as _ops
-from .errors import GraphvizAdError
+from .errors import ExpressionError
 
 MAX_LENGTH = 2000          # characters of expression text
 MAX_NODES = 1000           # AST nodes
 MAX_MAGNITUDE = 1e300      # largest constant an expression may compute while folding
 _MAX_AXIS = 32
-
-
-class ExpressionError(GraphvizAdError):
-    """An expression is malformed or uses something outside the whitelist; the message names it."""
 
 
 # name -> (callable, min positional args, max positional args, allowed keywords)

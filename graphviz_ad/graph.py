@@ -37,6 +37,14 @@ class Graph(nx.DiGraph):
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         """Jupyter display: the SVG drawing, or plain text saying why there is none (no traceback)."""
-        from .render import mimebundle
+        from .dot import to_dot
+        from .engine import draw
+        from .errors import GraphvizAdError
 
-        return mimebundle(self)
+        text = (f"<graphviz_ad.Graph {self.graph.get('function', '')}: {self.number_of_nodes()} nodes, "
+                f"{self.number_of_edges()} edges>")
+        try:
+            svg = draw(to_dot(self)).decode("utf-8")
+        except GraphvizAdError as e:
+            return {"text/plain": f"{text}\n(no picture: {e})"}
+        return {"image/svg+xml": svg, "text/plain": text}

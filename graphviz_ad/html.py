@@ -11,14 +11,15 @@ import html
 import json
 import re
 from collections import defaultdict
+from dataclasses import replace
 from importlib import resources
 
 import numpy as np
 
 from . import style
+from .dot import dot_id, plan, plan_to_dot
+from .engine import draw
 from .export import json_number
-from .dot import check_highlight, check_options, dot_id, view
-from .render import render
 
 MAX_TEXT = 400  # characters of a value written out in full (arrays are already truncated by style.full_text)
 
@@ -44,13 +45,13 @@ def to_html(G, *, fragment=False, highlight=None, id_prefix=None, engine=None, *
         RenderError: an unknown or invalid option, prefix or highlight, or Graphviz failed.
         EngineNotFound: no Graphviz is available.
     """
-    opts = check_options(options)
-    node_marks, edge_marks = check_highlight(G, highlight)
-    data = page_data(G, opts, node_marks, edge_marks, highlight)
+    drawing = plan(G, highlight=highlight, id_prefix=id_prefix, **options)
+    data = page_data(G, drawing, highlight)
     if id_prefix is None:
         digest = hashlib.sha1(_json(data).encode("utf-8")).hexdigest()[:8]
         id_prefix = f"gad{digest}-" if fragment else "gad-"
-    svg = render(G, format="svg", highlight=highlight, id_prefix=id_prefix, engine=engine, **options)
+        drawing = replace(drawing, prefix=id_prefix)
+    svg = draw(plan_to_dot(G, drawing), "svg", engine, id_prefix)
     data.update(prefix=id_prefix, page=not fragment)
     body = _fragment(_clean_svg(svg.decode("utf-8")), data, id_prefix)
     if fragment:
@@ -61,15 +62,15 @@ def to_html(G, *, fragment=False, highlight=None, id_prefix=None, engine=None, *
             f'</head>\n<body class="gad-page">\n{body}</body>\n</html>\n')
 
 
-def page_data(G, opts, node_marks=None, edge_marks=None, highlight=None):
+def page_data(G, drawing, highlight=None):
     """Everything the script needs, as plain JSON-ready data: nodes, edges, backward steps, findings.
 
+    `drawing` is the `graphviz_ad.dot.Plan` the SVG is drawn from, so element ids match the picture.
     Numbers are given as the label text of style.py (so the page shows what the picture shows); only
     scalar local factors are also given as numbers, for the path products.
     """
-    node_marks, edge_marks = node_marks or {}, edge_marks or {}
+    opts, node_marks, edge_marks, v = drawing.opts, drawing.node_marks, drawing.edge_marks, drawing.view
     precision = opts["precision"]
-    v = view(G, opts, warn=False)
     places = {}  # (source, code, scope) -> index: a loop's nodes share one entry, which keeps big pages light
     nodes = []
     for n in sorted(G):

@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 
+from . import finding_kinds
+
 THEMES = {
     "light": {
         "bg": "white", "fg": "#222222", "muted": "#777777",
@@ -26,11 +28,9 @@ THEMES = {
     },
 }
 
-# Mark name -> colour, for highlights (debugger findings); other names take FALLBACK_MARK_COLORS in order.
-MARK_COLORS = {
-    "weakest_path": "#009e73", "nan_origin": "#ff00ff", "saturated": "#cc79a7",
-    "dead": "#7f7f7f", "wrong_derivative": "#d55e00",
-}
+# Mark name -> colour, for highlights: the debugger's marks (finding_kinds.KINDS); other names take
+# FALLBACK_MARK_COLORS in order.
+MARK_COLORS = finding_kinds.MARK_COLORS
 FALLBACK_MARK_COLORS = ("#0072b2", "#e69f00", "#56b4e9", "#f0e442", "#000000")
 
 MIN_WIDTH, MAX_WIDTH = 1.0, 5.0

@@ -32,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import GraphvizAdError
+from .errors import (GraphvizAdError, InputError, SourceSyntaxError, TargetError,  # noqa: F401  (re-exported)
+                     UserCodeError, worded_error)
 from .expression import array_sizes, expression
 from .trace_limits import check_planned
 
@@ -40,37 +41,6 @@ MAX_ELEMENTS = 10_000_000   # largest array an --at value may build
 MAX_NUMBER = 1e300          # largest whole number written in a value (a float can hold it)
 _VALUE_FORMS = ("a number, a [nested, list], randn(3, 4), rand(3), zeros(3), ones(2, 2), eye(3), "
                 "arange(5), linspace(0, 1, 5), int([...]), or @file.npy")
-
-
-class TargetError(GraphvizAdError):
-    """The TARGET cannot be loaded: no such file, module, function or sample, or a syntax error."""
-
-
-class SourceSyntaxError(TargetError):
-    """The user's file (or a module it imports) has a syntax error; the message starts with file:line."""
-
-
-class InputError(GraphvizAdError):
-    """An input value is malformed, names no argument, or is missing. `name` is the input's name."""
-
-    def __init__(self, message, name=None):
-        super().__init__(message)
-        self.name = name
-
-
-class UserCodeError(GraphvizAdError):
-    """The user's own code raised while being imported or traced.
-
-    Attributes:
-        exception: the original exception (also the ``__cause__``).
-        frames: the traceback lines of the user's own frames (graphviz_ad's and numpy's left out),
-            formatted like Python's traceback.
-    """
-
-    def __init__(self, message, exception, frames):
-        super().__init__(message)
-        self.exception = exception
-        self.frames = frames
 
 
 @dataclass(frozen=True)
@@ -154,9 +124,9 @@ def _looks_like_file(location):
 def _from_sample(spec):
     from . import samples
     if spec not in samples.names():
-        raise TargetError(f"no sample named {spec!r}; TARGET is path/to/file.py:function, "
-                          f"package.module:function, an expression (--expr), or a sample: "
-                          f"{', '.join(samples.names())}")
+        raise worded_error(TargetError, "no sample named {spec!r}; TARGET is path/to/file.py:function, "
+                           "package.module:function, an expression ({expr}), or a sample: {names}",
+                           {"spec": spec, "names": ", ".join(samples.names())})
     sample = samples.load(spec)
     return Target(name=sample.name, fun=sample.fun, inputs=dict(sample.inputs), wrt=sample.wrt,
                   kind="sample", spec=spec, description=sample.description)
@@ -322,11 +292,12 @@ def parse_assignment(text):
     name, sep, value = str(text).partition("=")
     name = name.strip()
     if not sep:
-        raise InputError(f"--at {text!r}: expected NAME=VALUE, e.g. x=1.5")
+        raise worded_error(InputError, "{at} {text!r}: expected NAME=VALUE, e.g. x=1.5", {"text": text})
     if not name.isidentifier():
-        raise InputError(f"--at {text!r}: {name!r} is not an argument name", name=name or None)
+        raise worded_error(InputError, "{at} {text!r}: {input!r} is not an argument name",
+                           {"text": text, "input": name}, name=name or None)
     if not value.strip():
-        raise InputError(f"--at {name}: the value is empty; {_VALUE_FORMS}", name=name)
+        raise _value_error(name, f"the value is empty; {_VALUE_FORMS}")
     return name, value.strip()
 
 
@@ -352,24 +323,22 @@ def parse_value(text, *, seed=0, name=None, like=None):
         >>> parse_value("randn(2)", seed=0).shape
         (2,)
     """
-    label = f"--at {name}" if name else "value"
     text = str(text).strip()
     if text.startswith("@"):
-        return _load_file(text[1:], label, name)
+        return _load_file(text[1:], name)
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as e:
-        raise InputError(f"{label}: cannot read {text!r} ({e.msg}); expected {_VALUE_FORMS}",
-                         name=name) from None
+        raise _value_error(name, f"cannot read {text!r} ({e.msg}); expected {_VALUE_FORMS}") from None
     except (RecursionError, MemoryError, ValueError):
-        raise InputError(f"{label}: {text[:40]!r}... is too deeply nested", name=name) from None
+        raise _value_error(name, f"{text[:40]!r}... is too deeply nested") from None
     rng = np.random.default_rng([seed, zlib.crc32(name.encode())] if name else seed)
     try:
-        value = _Values(text, label, name, rng).eval(tree.body)
+        value = _Values(text, name, rng).eval(tree.body)
     except RecursionError:
-        raise InputError(f"{label}: the value is nested too deeply", name=name) from None
+        raise _value_error(name, "the value is nested too deeply") from None
     if isinstance(value, list):
-        value = _array(value, label, name)
+        value = _array(value, name)
     if type(value) is int and not (type(like) is int or isinstance(like, np.integer)):
         value = float(value)
     if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind == "f":
@@ -377,39 +346,46 @@ def parse_value(text, *, seed=0, name=None, like=None):
     return value
 
 
-def _array(items, label, name):
+def _value_error(name, detail):
+    """InputError about the value of input `name` (given in `at`): "at NAME: detail"."""
+    if not name:
+        return InputError(f"value: {detail}")
+    return worded_error(InputError, "{at} {input}: {detail}", {"input": name, "detail": detail}, name=name)
+
+
+def _array(items, name):
     try:
         array = np.array(items, dtype=float)
     except (ValueError, TypeError):
-        raise InputError(f"{label}: the list is ragged or holds non-numbers; nested lists must be "
-                         "rectangular, e.g. [[1, 2], [3, 4]]", name=name) from None
+        raise _value_error(name, "the list is ragged or holds non-numbers; nested lists must be "
+                                 "rectangular, e.g. [[1, 2], [3, 4]]") from None
     return array
 
 
-def _load_file(location, label, name):
+def _load_file(location, name):
     path = Path(location).expanduser()
     if not location:
-        raise InputError(f"{label}: '@' needs a file name, e.g. @weights.npy", name=name)
+        raise _value_error(name, "'@' needs a file name, e.g. @weights.npy")
     if not path.is_file():
-        raise InputError(f"{label}: file not found: {location}", name=name)
+        raise _value_error(name, f"file not found: {location}")
     suffix = path.suffix.lower()
     try:
         if suffix == ".npy":
-            _check_npy_header(path, location, label, name)
+            _check_npy_header(path, location, name)
             return np.load(path, allow_pickle=False)
         if suffix in (".txt", ".csv", ".tsv"):
             count = _count_numbers(path, MAX_ELEMENTS)
             if count > MAX_ELEMENTS:
-                raise InputError(f"{label}: {location} holds more than {MAX_ELEMENTS} numbers (the limit of an "
-                                 "input); pass a smaller array", name=name)
+                raise _value_error(name, f"{location} holds more than {MAX_ELEMENTS} numbers (the limit of an "
+                                         "input); pass a smaller array")
             return np.loadtxt(path, delimiter="," if suffix == ".csv" else None, ndmin=0)
     except (ValueError, OSError, EOFError) as e:
-        raise InputError(f"{label}: cannot load {location}: {' '.join(str(e).split())}", name=name) from None
-    raise InputError(f"{label}: cannot read {path.suffix or 'extensionless'} files; use .npy "
-                     "(numpy.save), .txt or .csv", name=name)
+        raise _value_error(name, f"cannot load {location}: {' '.join(str(e).split())}") from None
+    raise _value_error(name, f"cannot read {path.suffix or 'extensionless'} files; use .npy "
+                             "(numpy.save), .txt or .csv")
 
 
-def _check_npy_header(path, location, label, name):
+def _check_npy_header(path, location, name):
     """Refuse a .npy file whose header claims more elements than an input may have, or more bytes than
     the file holds, before numpy allocates anything for it."""
     with open(path, "rb") as f:
@@ -422,8 +398,8 @@ def _check_npy_header(path, location, label, name):
         data_start = f.tell()
     size = math.prod(shape)
     if size > MAX_ELEMENTS:
-        raise InputError(f"{label}: {location} holds an array of shape {shape} ({size:.3g} elements), more than "
-                         f"the limit of {MAX_ELEMENTS} elements of an input", name=name)
+        raise _value_error(name, f"{location} holds an array of shape {shape} ({size:.3g} elements), more "
+                                 f"than the limit of {MAX_ELEMENTS} elements of an input")
     if dtype.hasobject:
         raise ValueError("it holds Python objects, which are not read (allow_pickle is off)")
     missing = data_start + size * dtype.itemsize - os.path.getsize(path)
@@ -456,14 +432,14 @@ class _Values:
 
     CONSTANTS = {"nan": math.nan, "inf": math.inf, "pi": math.pi, "e": math.e}
 
-    def __init__(self, text, label, name, rng):
-        self.text, self.label, self.name, self.rng = text, label, name, rng
+    def __init__(self, text, name, rng):
+        self.text, self.name, self.rng = text, name, rng
 
     def fail(self, node, what):
         piece = ast.get_source_segment(self.text, node) or self.text
         if len(piece) > 60:
             piece = piece[:57] + "..."
-        raise InputError(f"{self.label}: {what} in {piece!r}; expected {_VALUE_FORMS}", name=self.name)
+        raise _value_error(self.name, f"{what} in {piece!r}; expected {_VALUE_FORMS}")
 
     def eval(self, node):
         if isinstance(node, ast.Constant):
@@ -494,7 +470,7 @@ class _Values:
     def number_or_array(self, node):
         value = self.eval(node)
         if isinstance(value, list):
-            value = _array(value, self.label, self.name)
+            value = _array(value, self.name)
         if isinstance(value, str) or isinstance(value, bool):
             self.fail(node, "arithmetic on a non-number")
         return value
@@ -603,7 +579,7 @@ def resolve_inputs(target, at=None, *, random_seed=0):
     items = at.items() if isinstance(at, dict) else [parse_assignment(a) for a in (at or ())]
     for name, value in items:
         if name in given:
-            raise InputError(f"--at {name} is given twice", name=name)
+            raise worded_error(InputError, "{at} {input} is given twice", {"input": name}, name=name)
         if name not in names and not (takes_kwargs and name.isidentifier()):
             listing = ", ".join(names) if names else "none"
             who = _who(target)
@@ -619,10 +595,11 @@ def resolve_inputs(target, at=None, *, random_seed=0):
             inputs[name] = target.inputs[name]
     missing = [n for n in target.required if n not in inputs]
     if missing:
-        example = " ".join(f"--at {n}=VALUE" for n in missing)
-        who = _who(target)
-        raise InputError(f"{who} needs a value for {', '.join(missing)}: give {example} "
-                         f"(VALUE is {_VALUE_FORMS})", name=missing[0])
+        # The names are identifiers (no braces), so they can go into the template itself.
+        example = " ".join("{at} " + n + "=VALUE" for n in missing)
+        raise worded_error(InputError, "{who} needs a value for {missing}: give " + example + " (VALUE is {forms})",
+                           {"who": _who(target), "missing": ", ".join(missing), "forms": _VALUE_FORMS},
+                           name=missing[0])
     return inputs
 
 
@@ -668,17 +645,21 @@ def trace_target(target, at=None, *, expr=False, random_seed=0, wrt=None, seed=N
     return trace_inputs(target, inputs, wrt=wrt, seed=seed)
 
 
+def check_wrt(target, inputs, wrt):
+    """InputError unless every name in `wrt` is one of `inputs` (resolved for `target`)."""
+    for name in wrt:
+        if name not in inputs:
+            raise worded_error(InputError, "{wrt} {input}: {who} has no argument {input!r}; its arguments: {known}",
+                               {"input": name, "who": _who(target), "known": ", ".join(inputs) or "none"}, name=name)
+
+
 def trace_inputs(target, inputs, *, wrt=None, seed=None):
     """Trace a loaded Target at resolved `inputs` (from `resolve_inputs`); see `trace_target`."""
     from .trace import trace
     args, kwargs = call_arguments(target.fun, inputs)
     if wrt is not None and not isinstance(wrt, str):
         wrt = list(wrt) or None
-    for name in [wrt] if isinstance(wrt, str) else wrt or ():
-        if name not in inputs:
-            who = _who(target)
-            raise InputError(f"--wrt {name}: {who} has no argument {name!r}; its arguments: "
-                             f"{', '.join(inputs) or 'none'}", name=name)
+    check_wrt(target, inputs, [wrt] if isinstance(wrt, str) else wrt or ())
     if target.kind == "expression":   # its every array is known from the inputs' shapes: check first
         check_planned([(f"{piece!r}", f"column {column}", shape, 8) for piece, shape, column
                        in array_sizes(target.fun, inputs)],
@@ -702,10 +683,7 @@ def check_inputs(target, inputs, *, wrt=None, **options):
     from .check import check
     args, kwargs = call_arguments(target.fun, inputs)
     wrt = [wrt] if isinstance(wrt, str) else list(wrt or ()) or None
-    for name in wrt or ():
-        if name not in inputs:
-            raise InputError(f"--wrt {name}: {_who(target)} has no argument {name!r}; its arguments: "
-                             f"{', '.join(inputs) or 'none'}", name=name)
+    check_wrt(target, inputs, wrt or ())
     return _run_user_code(target, check, target.fun, *args, wrt=wrt or target.wrt, **options, **kwargs)
 
 

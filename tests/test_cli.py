@@ -19,52 +19,12 @@ from graphviz_ad_cli.main import main
 
 SVG = "{http://www.w3.org/2000/svg}"
 
-MODEL = """\
-import time
-
-import numpy as np
-
-
-def loss(W, x, scale=2.0):
-    \"\"\"A tanh layer's squared activations.\"\"\"
-    h = np.tanh(W @ x)
-    return scale * np.sum(h**2)
-
-
-def fails(x):
-    y = x * 2
-    return helper(y)
-
-
-def helper(y):
-    return {}["missing"] * y
-
-
-def detaches(x):
-    return float(x) * 2
-
-
-def slow(x):
-    time.sleep(1.1)
-    return x * 2
-
-
-def ignores_x(x, y):
-    return y * 2
-
-
-def chatty(x):
-    print("hello from chatty")
-    return x * 2
-"""
-
 
 @pytest.fixture
-def folder(tmp_path, monkeypatch):
-    """A working folder holding model.py, as the current directory."""
-    (tmp_path / "model.py").write_text(MODEL)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+def folder(float_model, monkeypatch):
+    """A working folder holding model.py (see conftest.py), as the current directory."""
+    monkeypatch.chdir(float_model.parent)
+    return float_model.parent
 
 
 def run(*args, env=None):
@@ -511,8 +471,8 @@ def test_console_script_renders_to_stdout(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-def test_console_script_user_error(tmp_path):
-    (tmp_path / "model.py").write_text(MODEL)
+def test_console_script_user_error(float_model):
+    tmp_path = float_model.parent
     done = subprocess.run([_script(), "render", "model.py:fails", "--at", "x=1"], cwd=tmp_path,
                           capture_output=True, text=True)
     assert done.returncode == 1

@@ -11,7 +11,7 @@ import pytest
 
 import graphviz_ad as ga
 from graphviz_ad import samples, style
-from graphviz_ad.dot import check_options
+from graphviz_ad.dot import plan
 from graphviz_ad.errors import RenderError
 from graphviz_ad.html import page_data, to_html
 
@@ -65,7 +65,7 @@ def test_page_is_self_contained_and_deterministic(G):
 
 
 def test_backward_steps_add_flows_in_reverse_trace_order(G):
-    steps = page_data(G, check_options({}))["backward"]
+    steps = page_data(G, plan(G))["backward"]
     assert [s[:2] for s in steps] == [[0, 6], [5, 6], [1, 5], [4, 5], [3, 4], [0, 3]]
     for u, v, text, done in steps:
         assert text == expected_partial(G, u, v)

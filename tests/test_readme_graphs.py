@@ -22,6 +22,7 @@ def dot_version():
     return re.search(rb"version (\S+)", done.stderr + done.stdout)[1]
 
 
+@pytest.mark.needs_dot
 def test_readme_graphs_are_regenerated_byte_for_byte(tmp_path):
     committed = sorted(IMAGES.glob("*.svg"))
     assert committed, "no docs/images/*.svg: run python scripts/render_readme_graphs.py"

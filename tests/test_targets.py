@@ -2,6 +2,7 @@
 
 import math
 import os
+import re
 import sys
 import textwrap
 import zlib
@@ -15,49 +16,13 @@ from graphviz_ad.expression import ExpressionError
 from graphviz_ad.targets import (InputError, SourceSyntaxError, Target, TargetError, UserCodeError,
                                  call_arguments, load_target, parse_assignment, parse_value,
                                  resolve_inputs, trace_inputs, trace_target)
-
-MODEL = """\
-import numpy as np
+from graphviz_ad_cli import common
 
 
-def loss(W, x, scale=2):
-    \"\"\"Squared tanh activations, scaled.\"\"\"
-    h = np.tanh(W @ x)
-    return scale * np.sum(h**2)
 
-
-def fails(x):
-    y = x * 2
-    return helper(y)
-
-
-def helper(y):
-    return y / 0 if False else {}["missing"]
-
-
-def detaches(x):
-    return float(x) * 2
-
-
-def _private(x):
-    return x
-
-
-class Net:
-    @staticmethod
-    def forward(x):
-        return x * 3.0
-
-
-THRESHOLD = 0.5
-"""
-
-
-@pytest.fixture
-def model(tmp_path):
-    path = tmp_path / "model.py"
-    path.write_text(MODEL)
-    return path
+def on_the_command_line(error):
+    """A library error as the command line words it (--at for `at`, ...)."""
+    return common.message(error)
 
 
 def write(path, text):
@@ -368,7 +333,8 @@ def test_bad_values_name_the_input(text, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(InputError, match=message) as info:
         parse_value(text, name="W")
-    assert str(info.value).startswith("--at W:")
+    assert str(info.value).startswith("at W:")   # the library names its own argument, `at`
+    assert on_the_command_line(info.value).startswith("--at W:")
     assert info.value.name == "W"
 
 
@@ -412,7 +378,8 @@ def test_missing_inputs_are_all_listed(model):
     with pytest.raises(InputError) as info:
         resolve_inputs(load_target(f"{model}:loss"))
     assert "loss needs a value for W, x" in str(info.value)
-    assert "--at W=VALUE --at x=VALUE" in str(info.value)
+    assert "give at W=VALUE at x=VALUE" in str(info.value)
+    assert "--at W=VALUE --at x=VALUE" in on_the_command_line(info.value)
 
 
 def test_missing_expression_inputs():
@@ -424,8 +391,9 @@ def test_unknown_and_repeated_names(model):
     t = load_target(f"{model}:loss")
     with pytest.raises(InputError, match="loss has no argument 'w'; its arguments: W, x, scale"):
         resolve_inputs(t, ["w=1"])
-    with pytest.raises(InputError, match="--at x is given twice"):
+    with pytest.raises(InputError, match="^at x is given twice") as info:
         resolve_inputs(t, ["x=1", "x=2"])
+    assert re.match("--at x is given twice", on_the_command_line(info.value))
 
 
 def test_keyword_arguments_and_positional_only(tmp_path):
@@ -445,8 +413,9 @@ def test_keyword_arguments_and_positional_only(tmp_path):
 def test_wrt_and_seed_reach_trace(model):
     G = trace_target(f"{model}:loss", ["W=eye(2)", "x=[0.5, 1]"], wrt=["x"])
     assert G.graph["wrt"] == ["x"]
-    with pytest.raises(InputError, match="--wrt w: loss has no argument 'w'"):
+    with pytest.raises(InputError, match="^wrt w: loss has no argument 'w'") as info:
         trace_target(f"{model}:loss", ["W=eye(2)", "x=[0.5, 1]"], wrt="w")
+    assert re.match("--wrt w: loss has no argument 'w'", on_the_command_line(info.value))
     G = trace_target("x * 2", ["x=[1, 2]"], expr=True, seed=[1.0, 0.0])
     assert G.graph["seed_rule"] == "given"
     assert G.grad_of("x").tolist() == [2.0, 0.0]
