@@ -112,11 +112,13 @@ def size_text(nbytes):
     return f"{int(nbytes)} B"
 
 
-def over_memory(what, where, nbytes, total, budget):
-    """The one-line error of a trace going past its memory budget."""
-    return BudgetError(f"{what} at {where} makes {size_text(nbytes)}, and the trace would hold about "
-                       f"{size_text(total)}, over its memory budget of {size_text(budget)}; trace smaller "
-                       "inputs, or raise the budget (--max-memory, graphviz_ad.limits(memory=...))")
+def over_memory(what, where, nbytes, total, budget, ops=None):
+    """The one-line error of a trace going past its memory budget (by an array, or by its `ops`-th op)."""
+    made = f"is op number {ops + 1} of the trace" if ops is not None else f"makes {size_text(nbytes)}"
+    return BudgetError(f"{what} at {where} {made}, and the trace would hold about {size_text(total)}, over "
+                       f"its memory budget of {size_text(budget)}; trace "
+                       f"{'less (an endless loop?)' if ops is not None else 'smaller inputs'}, or raise the "
+                       "budget (--max-memory, graphviz_ad.limits(memory=...))")
 
 
 def out_of_memory(what, where, error):

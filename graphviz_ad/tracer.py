@@ -136,12 +136,13 @@ class Tape:
 
     def charge(self, what, value, node):
         """Count an array (or the `node`-th op) against the budget; past it, say where and how much."""
-        if type(value) is _ndarray:
+        array = type(value) is _ndarray
+        if array:
             self.bytes += value.nbytes
         held = self.bytes + (node + 1) * self.op_bytes
         if held > self.max_bytes:
-            raise limits.over_memory(what, where(), getattr(value, "nbytes", 8),
-                                     held * self.memory / self.max_bytes, self.memory)
+            raise limits.over_memory(what, where(), getattr(value, "nbytes", 8), held * self.memory / self.max_bytes,
+                                     self.memory, ops=None if array else node)
         if node >= self.op_limit:
             raise limits.over_ops(what, where(), self.op_limit)
 
