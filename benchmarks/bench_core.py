@@ -22,7 +22,7 @@ import numpy as np
 import graphviz_ad as ga
 from timing import best_of
 
-trace_module = importlib.import_module("graphviz_ad.trace")  # the module, not the function
+trace_module = importlib.import_module("graphviz_ad.trace")  # the module, not the function: its build_graph is timed
 
 
 class Scalar:
@@ -87,18 +87,18 @@ def bench_chain(depth, repeat):
     t_base = best_of(baseline, repeat)
     t_grad = best_of(ours, repeat)
     built = []
-    original = trace_module._build_graph
+    original = trace_module.build_graph
 
     def timed_build(*a, **k):
         start = time.perf_counter()
         G = original(*a, **k)
         built.append(time.perf_counter() - start)
         return G
-    trace_module._build_graph = timed_build
+    trace_module.build_graph = timed_build
     try:
         t_trace = best_of(lambda: ga.trace(sin_chain, 0.5, depth, wrt="x"), max(1, repeat // 2))
     finally:
-        trace_module._build_graph = original
+        trace_module.build_graph = original
     t_build = min(built)
     us = 1e6 / depth
     print(f"sin chain, depth {depth}")

@@ -8,8 +8,8 @@ from .errors import (BudgetError, EngineNotFound, GradError, GraphFileError, Gra
                      RenderError, TraceError)
 from .trace_limits import limits
 from .graph import Graph
-from .primitives import (PRIMITIVES, Primitive, cross_entropy, log_softmax, logsumexp, mse,
-                         relu, sigmoid, softmax, softplus)
+from .ops import (PRIMITIVES, Primitive, cross_entropy, log_softmax, logsumexp, mse, relu, sigmoid,
+                  softmax, softplus)
 from .trace import grad, trace, value_and_grad
 from .check import CheckReport, check, primitive
 from .diagnose import Finding, Report, diagnose

@@ -14,15 +14,16 @@ import numpy as np
 from .diagnose import Finding, Report, short_number, table_lines
 from .export import json_data
 from .errors import GraphvizAdError
-from .primitives import PRIMITIVES
-from .primitives import primitive as _declare
-from .trace import float_leaves, map_tree, trace
+from .ops.core import PRIMITIVES
+from .ops.core import primitive as _declare
+from .arguments import bind, float_leaves, map_tree
+from .trace import trace
 
 
 def primitive(name, **rules):
     """Declare your own op and its derivative, as the built-in ops are declared; `check` then tests it.
 
-    Takes the arguments of `graphviz_ad.primitives.primitive` (`deriv=` for elementwise ops, `vjp=` or
+    Takes the arguments of `graphviz_ad.ops.core.primitive` (`deriv=` for elementwise ops, `vjp=` or
     `vjp_argnum=` for others, `formula=`, `display=`, ...). The op is marked `user=True`. Declaring a
     name again replaces your earlier declaration (re-running a notebook cell); a built-in name is refused.
 
@@ -144,8 +145,7 @@ def check(fun, *args, wrt=None, eps=1e-6, rtol=1e-5, atol=1e-7, max_elements=100
                               "max_elements a positive integer")
     G = trace(fun, *args, wrt=wrt, **kwargs)
     rng = np.random.default_rng(random_seed)
-    bound = inspect.signature(fun).bind(*args, **kwargs)
-    bound.apply_defaults()
+    bound = bind(fun, args, kwargs)
     leaves = {}
     for name, value in bound.arguments.items():
         leaves.update(float_leaves(value, name))
@@ -155,7 +155,8 @@ def check(fun, *args, wrt=None, eps=1e-6, rtol=1e-5, atol=1e-7, max_elements=100
         arguments = {name: map_tree(value, name, lambda n, v: replaced.get(n, v)) if replaced else value
                      for name, value in bound.arguments.items()}
         with np.errstate(all="ignore"):
-            out = fun(*_positional(bound, arguments), **_keywords(bound, arguments))
+            call_args, call_kwargs = bound.call(arguments)
+            out = fun(*call_args, **call_kwargs)
         return float(np.sum(np.asarray(out, dtype=float) * out_seed))
 
     inputs = []
@@ -298,7 +299,7 @@ def _findings(G, inputs, prims):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Perturbed copies of the arguments' float leaves (found and named by trace.float_leaves).
+# Perturbed copies of the arguments' float leaves (found and named by arguments.float_leaves).
 
 def _like(x, original):
     """The perturbed copy in the original's type: a float stays a float, an array a fresh array."""
@@ -307,28 +308,6 @@ def _like(x, original):
     if isinstance(original, np.floating):
         return original.dtype.type(x)
     return x.copy()
-
-
-def _positional(bound, arguments):
-    out = []
-    for name, param in bound.signature.parameters.items():
-        if name not in arguments or param.kind in (param.KEYWORD_ONLY, param.VAR_KEYWORD):
-            continue
-        if param.kind is param.VAR_POSITIONAL:
-            out.extend(arguments[name])
-        else:
-            out.append(arguments[name])
-    return out
-
-
-def _keywords(bound, arguments):
-    out = {}
-    for name, param in bound.signature.parameters.items():
-        if name in arguments and param.kind is param.KEYWORD_ONLY:
-            out[name] = arguments[name]
-        elif name in arguments and param.kind is param.VAR_KEYWORD:
-            out.update(arguments[name])
-    return out
 
 
 def _ok(ok):

@@ -19,7 +19,7 @@ import operator
 
 import numpy as np
 
-from . import primitives as _ops
+from . import ops as _ops
 from .errors import ExpressionError
 
 MAX_LENGTH = 2000          # characters of expression text

@@ -17,7 +17,7 @@ import numpy as np
 from .diagnose import check_graph, count_paths, extreme_paths, short_number, topological_order
 from .export import json_data
 from .errors import GraphvizAdError
-from .primitives import unbroadcast
+from .ops.core import unbroadcast
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import arguments
 from .errors import (GraphvizAdError, InputError, SourceSyntaxError, TargetError,  # noqa: F401  (re-exported)
                      UserCodeError, worded_error)
 from .expression import array_sizes, expression
@@ -608,12 +609,10 @@ def _who(target):
 
 
 def call_arguments(fun, inputs):
-    """Split `inputs` into the (args, kwargs) of a call: positional-only parameters go first."""
-    args, kwargs = [], dict(inputs)
-    for p in _parameters(fun):
-        if p.kind is p.POSITIONAL_ONLY and p.name in kwargs:
-            args.append(kwargs.pop(p.name))
-    return args, kwargs
+    """Split `inputs` into the (args, kwargs) of a call: positional-only parameters by position, the
+    rest by name (so a callable that trace() binds by position still names its inputs)."""
+    parameters = [p for p in _parameters(fun) if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    return arguments.call_arguments(parameters, inputs, by_keyword=True)
 
 
 def trace_target(target, at=None, *, expr=False, random_seed=0, wrt=None, seed=None):

@@ -2,8 +2,8 @@
 
 A `Traced` wraps a forward value and the index of the tape entry that made it. numpy hands it back to
 us through `__array_ufunc__` / `__array_function__`, so user code calls numpy as usual. The tape is a
-handful of parallel Python lists: cheap to append to, and turned into a networkx graph only once, at
-the end (see trace.py).
+list of entries, one per node: cheap to append to, and turned into a networkx graph only once, at the
+end (see build.py).
 """
 
 import linecache
@@ -45,16 +45,35 @@ def source_line(frame):
 
 _NO_KWARGS = {}   # shared by every entry without keyword arguments: never mutated
 _ndarray = np.ndarray
+_bare = object.__new__
+
+
+class Entry:
+    """One node of the tape: the op that made it and what it was made from.
+
+    `prim` is the Primitive (None for an input or a constant), `value` the forward value, `args` the
+    op's positional arguments as plain values and `kwargs` its keyword arguments, `parents` per
+    positional argument the node id it came from (None for a plain value), and `requires_grad` whether
+    the node depends on a differentiated input. A class with slots: made once per op, read field by
+    field in the reverse pass.
+    """
+
+    __slots__ = ("prim", "value", "args", "kwargs", "parents", "requires_grad")
+
+    def __init__(self, prim, value, args, kwargs, parents, requires_grad):
+        self.prim = prim
+        self.value = value
+        self.args = args
+        self.kwargs = kwargs
+        self.parents = parents
+        self.requires_grad = requires_grad
+
+    def __repr__(self):
+        return f"Entry({self.prim!r}, parents={self.parents}, requires_grad={self.requires_grad})"
 
 
 class Tape:
-    """Everything the forward pass recorded: one tuple per node, in trace order (cheap to append).
-
-    An entry is (prim, value, args, kwargs, parents, requires): the Primitive (None for an input or
-    a constant), the forward value, the op's positional arguments as plain values, its keyword
-    arguments, per positional argument the node id it came from (None for a plain value), and
-    whether the node depends on a differentiated input.
-    """
+    """Everything the forward pass recorded: one Entry per node, in trace order (cheap to append)."""
 
     def __init__(self, record_source=False, lift_constants=False):
         self.record_source = record_source    # trace(): keep file:line and scope of every node
@@ -83,7 +102,7 @@ class Tape:
         node = len(self.entries)
         if type(value) is _ndarray or node >= self.max_ops:
             self.charge(f"input {name}" if requires_grad else f"constant {name}", value, node)
-        self.entries.append((None, value, (), {}, (), requires_grad))
+        self.entries.append(Entry(None, value, (), _NO_KWARGS, (), requires_grad))
         self.names[node] = name
         if self.record_source:   # arguments, made before the call, are placed by trace() itself
             self.sites.append(self._site() if self.root_frame is not None else ("", 0, (), ()))
@@ -102,7 +121,7 @@ class Tape:
                                      f"(at {where()}); trace one function at a time")
                 values.append(a.value)
                 parents.append(a.node)
-                if entries[a.node][5]:
+                if entries[a.node].requires_grad:
                     requires = True
             elif self.lift_constants and prim.differentiable(i) and _is_number(a):
                 c = self.leaf(a, _const_name(a), False)
@@ -129,7 +148,7 @@ class Tape:
         node = len(entries)
         if type(value) is _ndarray or node >= self.max_ops:
             self.charge(prim.name, value, node)
-        entries.append((prim, value, values, kwargs, parents, requires))
+        entries.append(Entry(prim, value, values, kwargs, parents, requires))
         if self.record_source:
             self.sites.append(self._site())
         return Traced(value, node, self)
@@ -251,7 +270,7 @@ class Traced:
     # numpy's protocols: every numpy call on a Traced arrives here.
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method == "__call__" and not kwargs:
-            prim = ops.UFUNCS.get(ufunc)
+            prim = _UFUNCS.get(ufunc)
             if prim is not None:
                 if len(inputs) == 1:   # np.sin(x): the commonest call, recorded in the fewest steps
                     tape = self.tape
@@ -263,10 +282,21 @@ class Traced:
                     node = len(entries)
                     if type(value) is _ndarray or node >= tape.max_ops:
                         tape.charge(prim.name, value, node)
-                    entries.append((prim, value, (self.value,), _NO_KWARGS, (self.node,), entries[self.node][5]))
+                    entry = _bare(Entry)   # Entry(...) without the Python call of its __init__
+                    entry.prim = prim
+                    entry.value = value
+                    entry.args = (self.value,)
+                    entry.kwargs = _NO_KWARGS
+                    entry.parents = (self.node,)
+                    entry.requires_grad = entries[self.node].requires_grad
+                    entries.append(entry)
                     if tape.record_source:
                         tape.sites.append(tape._site())
-                    return Traced(value, node, tape)
+                    out = _bare(Traced)   # Traced(value, node, tape), likewise
+                    out.value = value
+                    out.node = node
+                    out.tape = tape
+                    return out
                 return self.tape.record(prim, inputs, kwargs)
         return ops.call_ufunc(ufunc, method, inputs, kwargs)
 
@@ -398,4 +428,5 @@ def _plain_index(index):
     return untraced(index)
 
 
-from . import primitives as ops  # noqa: E402  (primitives imports Traced from here)
+from . import ops  # noqa: E402  (the op table imports Traced from here)
+from .ops.core import UFUNCS as _UFUNCS  # noqa: E402  (read on every ufunc call)

@@ -80,7 +80,7 @@ def test_module_target(tmp_path, monkeypatch):
 
 
 def test_installed_module_target():
-    t = load_target("graphviz_ad.primitives:sigmoid")
+    t = load_target("graphviz_ad.ops.nn:sigmoid")
     assert t.kind == "module" and t.required == ["x"]
 
 

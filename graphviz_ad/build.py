@@ -1,0 +1,183 @@
+"""Tape -> networkx graph: the contract's nodes and edges (docs/graph-contract.md), built once per trace.
+
+The tape, the reverse pass's gradients, flows and derivatives, and the nodes' names (naming.py) come
+in; a Graph with plain attributes goes out. Only the output's ancestors and the arguments are kept,
+renumbered in trace order.
+"""
+
+import functools
+import linecache
+import os
+
+import numpy as np
+
+from .arguments import float_dtype
+from .autodiff import vjp_of_ones
+from .graph import Graph
+from .naming import is_atom, node_names, operand_name
+
+
+def build_graph(tape, backward_pass, output, leaves):
+    """The contract's graph of `tape`; `backward_pass` is autodiff.backward's (grads, flows, derivs)."""
+    grads, flows, derivs = backward_pass
+    entries = tape.entries
+    keep = [False] * len(entries)
+    keep[output] = True
+    for i in leaves:
+        keep[i] = True
+    for node in range(output, -1, -1):
+        if keep[node]:
+            for p in entries[node].parents:
+                if p is not None:
+                    keep[p] = True
+    new_id = {}
+    for i, k in enumerate(keep):
+        if k:
+            new_id[i] = len(new_id)
+
+    names = node_names(tape)
+    text = _SourceText()
+    sites = tape.sites
+    nodes, edges = [], []
+    for i, j in new_id.items():
+        entry = entries[i]
+        prim, value, parents, requires = entry.prim, entry.value, entry.parents, entry.requires_grad
+        g = grads[i]
+        if requires and g is None:
+            g = np.zeros(np.shape(value), dtype=float_dtype(value))
+        filename, lineno, scope, frames = sites[i] if sites else ("", 0, (), ())
+        nodes.append((j, {
+            "op": prim.name if prim is not None else ("input" if requires else "const"),
+            "name": names[i], "display": prim.display if prim is not None else names[i],
+            "value": _node_value(value), "grad": _node_value(g) if requires else None,
+            "shape": tuple(np.shape(value)), "dtype": _dtype_name(value), "requires_grad": bool(requires),
+            "source": text.where(filename, lineno), "code": text.line(filename, lineno), "scope": scope,
+            "scope_calls": tuple(frame[0] for frame in frames),
+            "params": _params(entry.args, entry.kwargs, parents)}))
+        if prim is None:
+            continue
+        if len(parents) == 1:
+            by_parent = {parents[0]: [0]} if parents[0] is not None else {}
+        else:
+            by_parent = {}
+            for argnum, p in enumerate(parents):
+                if p is not None:
+                    by_parent.setdefault(p, []).append(argnum)
+        for p, argnums in by_parent.items():
+            edges.append((new_id[p], j, _edge_data(tape, grads, flows, derivs, names, p, i, argnums)))
+    G = Graph()
+    G.add_nodes_from(nodes)
+    G.add_edges_from(edges)
+    G.graph["inputs"] = [new_id[i] for i in leaves if i in new_id]
+    G.graph["output"] = new_id[output]
+    return G
+
+
+def _params(args, kwargs, parents):
+    """An op's static arguments: its keywords, and positional plain values as "arg<position>"."""
+    params = {f"arg{k}": args[k] for k, p in enumerate(parents) if p is None}
+    params.update(kwargs)
+    return params
+
+
+class _SourceText:
+    """'file.py:LINE' and the line's text, looked up once per line."""
+
+    def __init__(self):
+        self._cache = {}
+
+    def _get(self, filename, lineno):
+        key = (filename, lineno)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = (
+                (f"{os.path.basename(filename)}:{lineno}", linecache.getline(filename, lineno).strip())
+                if filename else ("", ""))
+        return hit
+
+    def where(self, filename, lineno):
+        return self._get(filename, lineno)[0]
+
+    def line(self, filename, lineno):
+        return self._get(filename, lineno)[1]
+
+
+_DTYPE_NAMES = {}
+
+
+def _dtype_name(value):
+    if type(value) is float:
+        return "float64"
+    dtype = getattr(value, "dtype", None)
+    if dtype is None:
+        dtype = np.result_type(value)
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype)
+    return name
+
+
+_FORMULAS = {}
+
+
+def _formula(prim, argnum, slot_names, args, kwargs):
+    """prim.formula, remembered per op and operand names (a rule that reads the arguments is not)."""
+    rule = prim.formulas[argnum] if prim.formulas and argnum < len(prim.formulas) else None
+    if callable(rule):
+        return prim.formula(argnum, slot_names, args, kwargs)
+    key = (prim, argnum, *slot_names.values())
+    text = _FORMULAS.get(key)
+    if text is None:
+        text = prim.formula(argnum, slot_names, args, kwargs)
+        if len(_FORMULAS) < 100_000:
+            _FORMULAS[key] = text
+    return text
+
+
+def _edge_data(tape, grads, flows, derivs, names, parent, node, argnums):
+    entries = tape.entries
+    entry = entries[node]
+    prim, ans, args, kwargs = entry.prim, entry.value, entry.args, entry.kwargs
+    slot_names = {slot: operand_name(tape, names, node, k) for k, slot in zip(range(len(entry.parents)), "xyz")}
+    slot_names["ans"] = names[node]
+    terms = [_formula(prim, k, slot_names, args, kwargs) for k in argnums]
+    if len(terms) > 1 and len(set(terms)) == 1:   # x * x: "2*x", not "x + x"
+        formula = f"{len(terms)}*{terms[0]}" if is_atom(terms[0]) else f"{len(terms)}*({terms[0]})"
+    else:
+        formula = " + ".join(terms)
+    data = {"argnum": argnums[0] if len(argnums) == 1 else tuple(argnums), "formula": formula,
+            "local_factor": None, "gain": None, "grad_flow": None}
+    operand = entries[parent]
+    if not operand.requires_grad:
+        return data
+    factors = [prim.local_factor(k, ans, args, kwargs, derivs.get((parent, node, k))) for k in argnums]
+    if all(f is not None for f in factors):
+        data["local_factor"] = _node_value(functools.reduce(lambda a, b: a + b, factors))
+    flow = flows.get((parent, node))
+    u = grads[node]
+    if flow is None:
+        flow = np.zeros(np.shape(operand.value))
+    data["grad_flow"] = _node_value(flow)
+    if type(data["local_factor"]) is float and np.ndim(operand.value) == 0:
+        data["gain"] = abs(data["local_factor"])
+    elif u is None or not np.any(u):
+        ones_flow = sum(np.asarray(vjp_of_ones(prim, k, ans, args, kwargs), dtype=float) for k in argnums)
+        data["gain"] = _norm(ones_flow) / np.sqrt(max(np.size(ans), 1))
+    else:
+        data["gain"] = _norm(flow) / _norm(u)
+    return data
+
+
+def _norm(a):
+    return float(np.sqrt(np.sum(np.square(np.asarray(a, dtype=float)))))
+
+
+def _node_value(v):
+    kind = type(v)
+    if kind is float or v is None:
+        return v
+    if kind is np.float64:
+        return float(v)
+    if np.ndim(v) == 0:
+        return float(v) if np.result_type(v).kind in "fiub" else v
+    return np.array(v)   # an owned, writable copy (broadcast views are neither)
