@@ -245,7 +245,7 @@ def _seed(value, seed):
     shape = np.shape(value)
     dtype = float_dtype(value)
     if seed is not None:
-        seed = np.asarray(seed, dtype=dtype)
+        seed = np.array(seed, dtype=dtype)   # our own copy: the graph keeps it, read-only
         if seed.shape != shape:
             raise GradError(f"seed has shape {seed.shape}, the output has shape {shape}")
         return (float(seed) if not shape else seed), "given"

@@ -24,9 +24,10 @@ DEFAULT_OPS = 1_000_000
 MAX_DEFAULT_MEMORY = 4 * 2**30
 
 # What the budget counts per recorded value: the arrays a graph keeps for it (its value, its gradient,
-# and the gradient flowing along its edge; see benchmarks/bench_memory.py), and the Python objects of
-# one op (its tape entry, its node and edge dicts). `grad` keeps less: values and gradients only.
-KEPT_PER_BYTE = {"trace": 3, "grad": 2}
+# and an elementwise local factor when that is not a constant; see benchmarks/bench_memory.py), and the
+# Python objects of one op (its tape entry, its node and edge dicts). `grad` keeps the forward values and
+# the gradients in flight (each op's are let go once its VJP has run).
+KEPT_PER_BYTE = {"trace": 3, "grad": 1.5}
 BYTES_PER_OP = {"trace": 4500, "grad": 400}
 
 

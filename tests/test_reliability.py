@@ -634,3 +634,29 @@ def test_library_limits_apply_to_trace_grad_and_check():
     with pytest.raises(ga.GraphvizAdError, match="memory size"):
         with ga.limits(memory="lots"):
             pass
+
+
+def test_graph_arrays_are_shared_read_only_and_the_users_arrays_are_left_alone():
+    W = np.arange(6.0).reshape(2, 3)      # a global of the user's, lifted into a constant
+    seed = np.ones(3)
+
+    def f(x):
+        y = x * 1.0001
+        t = np.tanh(y)
+        return (W @ t) @ np.ones(2) * x + W[0]
+    x = np.array([1.0, 2.0, 3.0])
+    G = ga.trace(f, x, seed=seed)
+    arrays = [d[key] for _, d in G.nodes(data=True) for key in ("value", "grad")] + \
+             [d[key] for *_, d in G.edges(data=True) for key in ("local_factor", "grad_flow")]
+    arrays = [a for a in arrays if isinstance(a, np.ndarray)]
+    assert arrays and not any(a.flags.writeable for a in arrays)
+    y = G.node_named("y")
+    (u, v), = G.out_edges(y)
+    assert G.edges[u, v]["grad_flow"] is G.nodes[y]["grad"]          # one array, not two
+    assert W.flags.writeable and seed.flags.writeable and x.flags.writeable
+    constant = next(d["value"] for _, d in G.nodes(data=True) if d["op"] == "const" and np.shape(d["value"]) == (2, 3))
+    assert not np.shares_memory(constant, W)
+    W[0, 0] = 100.0
+    assert constant[0, 0] == 0.0
+    G2 = ga.trace(f, x)
+    assert G2.grad_of("x") == pytest.approx(ga.grad(lambda x: np.sum(f(x)))(x))
