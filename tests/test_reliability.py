@@ -565,56 +565,44 @@ def big_chain(x):
 """
 
 
-def _budget_line(err):
+def stopped(tmp_path, *args, memory_gib=2.5, timeout=120):
+    """`graphviz-ad render -q ARGS -o -` in a bounded child, next to heavy.py: its one error line (exit 1)."""
+    (tmp_path / "heavy.py").write_text(HEAVY)
+    code, out, err = bounded_cli("render", "-q", *args, "-o", "-", memory_gib=memory_gib, timeout=timeout,
+                                 cwd=tmp_path)
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), err
+    assert code == 1 and len(lines) == 1 and lines[0].startswith("Error: "), (code, err)
     return lines[0]
 
 
 def test_an_outer_of_two_30000_vectors_is_refused_at_once(tmp_path):
-    code, out, err = bounded_cli("render", "-e", "sum(outer(x,x))", "--at", "x=zeros(30000)", "-o", "-",
-                                 memory_gib=1.5, timeout=60, cwd=tmp_path)
-    line = _budget_line(err)
-    assert code == 1 and "'outer(x,x)' at column 5 makes 6.71 GiB" in line and "memory budget" in line, err
+    line = stopped(tmp_path, "-e", "sum(outer(x,x))", "--at", "x=zeros(30000)", memory_gib=1.5, timeout=60)
+    assert "'outer(x,x)' at column 5 makes 6.71 GiB" in line and "memory budget" in line, line
 
 
 def test_an_outer_in_a_file_target_is_refused_before_numpy_makes_it(tmp_path):
-    (tmp_path / "heavy.py").write_text(HEAVY)
-    code, out, err = bounded_cli("render", "-q", "heavy.py:outer", "--at", "x=zeros(30000)", "-o", "-",
-                                 memory_gib=1.5, timeout=60, cwd=tmp_path)
-    line = _budget_line(err)
-    assert code == 1 and "outer of (30000,) and (30000,) at heavy.py:5 makes 6.71 GiB" in line, err
+    line = stopped(tmp_path, "heavy.py:outer", "--at", "x=zeros(30000)", memory_gib=1.5, timeout=60)
+    assert "outer of (30000,) and (30000,) at heavy.py:5 makes 6.71 GiB" in line, line
 
 
 def test_a_long_chain_on_a_big_array_stops_at_the_budget_naming_the_op_and_line(tmp_path):
-    (tmp_path / "heavy.py").write_text(HEAVY)
-    code, out, err = bounded_cli("render", "-q", "-e", "sum(x*x*x*x*x*x*x*x*x*x)", "--at", "x=zeros(10**7)",
-                                 "--max-memory", "1GiB", "-o", "-", memory_gib=2.5, timeout=120, cwd=tmp_path)
-    line = _budget_line(err)
-    assert code == 1 and "makes 76.3 MiB" in line and "over its memory budget of 1 GiB" in line, err
-    code, out, err = bounded_cli("render", "-q", "heavy.py:matmul_chain", "--at", "W=eye(1000)", "--max-memory",
-                                 "512MiB", "-o", "-", memory_gib=2.5, timeout=120, cwd=tmp_path)
-    line = _budget_line(err)
-    assert code == 1 and "matmul of (1000, 1000) and (1000, 1000) at heavy.py:11 makes 7.63 MiB" in line and "budget of 512 MiB" in line, err
-    code, out, err = bounded_cli("render", "-q", "heavy.py:big_chain", "--at", "x=zeros(10**7)", "--max-memory",
-                                 "1GiB", "-o", "-", memory_gib=2.5, timeout=120, cwd=tmp_path)
-    assert code == 1 and "multiply at heavy.py:23 makes 76.3 MiB" in _budget_line(err), err
+    line = stopped(tmp_path, "-e", "sum(x*x*x*x*x*x*x*x*x*x)", "--at", "x=zeros(10**7)", "--max-memory", "1GiB")
+    assert "makes 76.3 MiB" in line and "over its memory budget of 1 GiB" in line, line
+    line = stopped(tmp_path, "heavy.py:matmul_chain", "--at", "W=eye(1000)", "--max-memory", "512MiB")
+    assert "matmul of (1000, 1000) and (1000, 1000) at heavy.py:11 makes 7.63 MiB" in line, line
+    assert "budget of 512 MiB" in line, line
+    line = stopped(tmp_path, "heavy.py:big_chain", "--at", "x=zeros(10**7)", "--max-memory", "1GiB")
+    assert "multiply at heavy.py:23 makes 76.3 MiB" in line, line
 
 
 def test_an_endless_loop_stops_at_the_op_limit(tmp_path):
-    (tmp_path / "heavy.py").write_text(HEAVY)
-    code, out, err = bounded_cli("render", "-q", "heavy.py:endless", "--at", "x=0.5", "--max-ops", "20000", "-o", "-",
-                                 memory_gib=2, timeout=120, cwd=tmp_path)
-    line = _budget_line(err)
-    assert code == 1 and "sin at heavy.py:17 is op number 20001" in line and "limit of 20000" in line, err
+    line = stopped(tmp_path, "heavy.py:endless", "--at", "x=0.5", "--max-ops", "20000", memory_gib=2)
+    assert "sin at heavy.py:17 is op number 20001" in line and "limit of 20000" in line, line
 
 
 def test_the_default_limits_stop_an_endless_loop_within_the_memory_they_promise(tmp_path):
-    (tmp_path / "heavy.py").write_text(HEAVY)
-    code, out, err = bounded_cli("render", "-q", "heavy.py:endless", "--at", "x=0.5", "-o", "-",
-                                 memory_gib=6, timeout=300, cwd=tmp_path)
-    line = _budget_line(err)
-    assert code == 1 and "sin at heavy.py:17 is op number" in line and "(an endless loop?)" in line, err
+    line = stopped(tmp_path, "heavy.py:endless", "--at", "x=0.5", memory_gib=6, timeout=300)
+    assert "sin at heavy.py:17 is op number" in line and "(an endless loop?)" in line, line
 
 
 def test_library_limits_apply_to_trace_grad_and_check():
