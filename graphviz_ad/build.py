@@ -171,7 +171,17 @@ def _edge_data(tape, grads, flows, derivs, names, parent, node, argnums, _node_v
 
 
 def _norm(a):
-    return float(np.sqrt(np.sum(np.square(np.asarray(a, dtype=float)))))
+    """The 2-norm, scaled by the largest element when squaring would underflow to 0 or overflow to inf
+    (gradients of 1e-200 are real; their gains must not divide by zero)."""
+    a = np.asarray(a, dtype=float)
+    with np.errstate(all="ignore"):
+        norm = float(np.sqrt(np.sum(np.square(a))))
+        if 0 < norm < np.inf:
+            return norm
+        top = float(np.max(np.abs(a))) if a.size else 0.0
+        if not 0 < top < np.inf:
+            return top
+        return top * float(np.sqrt(np.sum(np.square(a / top))))
 
 
 class _GraphArrays:

@@ -648,3 +648,15 @@ def test_graph_arrays_are_shared_read_only_and_the_users_arrays_are_left_alone()
     assert constant[0, 0] == 0.0
     G2 = ga.trace(f, x)
     assert G2.grad_of("x") == pytest.approx(ga.grad(lambda x: np.sum(f(x)))(x))
+
+
+def test_gradients_too_small_to_square_still_give_gains():
+    def chain(W):
+        y = W
+        for _ in range(150):
+            y = y @ W
+        return np.sum(y)
+    G = ga.trace(chain, 0.001 * np.eye(20))   # values and gradients reach 1e-300 and below
+    gains = [d["gain"] for *_, d in G.edges(data=True) if d["gain"] is not None]
+    assert gains and all(np.isfinite(g) for g in gains)
+    assert sorted(gains)[len(gains) // 2] == pytest.approx(1e-3, rel=0.01)
