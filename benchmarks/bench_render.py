@@ -12,6 +12,13 @@ uncollapsed graph, cut off after --full-timeout seconds.
 Targets: total <= 1 s at 1,000 nodes; <= 10 s for every shape at 10,000 nodes; ratio <= 1.3 where
 nothing is collapsed (after collapsing, compare with the full plain time instead).
 
+Then the layout decisions (graphviz_ad.layout: size estimates, direction, leaf copies, reductions for
+legibility): at about 1,000 nodes of each shape, the time `view` takes (`view s`) against the render
+that draws every node without deciding anything (`budget=None`, `all s`; target: decisions <= 10% of
+it), and against the default render they lead to (`render s`: the reduced picture, much cheaper); and
+one weight shared by 300 layers, rendered (target < 10 s) against plain dot on the whole graph (cut
+off after --full-timeout seconds).
+
     python benchmarks/bench_render.py            # about 3-5 minutes on 2 cores
     python benchmarks/bench_render.py --sizes 100,1000 --engine pygraphviz
 """
@@ -157,7 +164,46 @@ def main(argv=None):
             print(f"{shape:<11} {len(G):>6} {trace_s:>8.2f} {build_s:>8.2f} {dot_s:>6.2f} {total_s:>8.2f} {drawn:>6} "
                   f"{plain_s:>8.2f} {total_s / plain_s:>6.2f} {dot_s / plain_s:>9.2f} {dot_s / bare_s:>6.2f} "
                   f"{full:>13}  {'; '.join(notes) or 'ok'}", flush=True)
+    failures += layout_report(opts, args)
     print(f"\n{len(failures)} target(s) missed" + (": " + ", ".join(failures) if failures else ""))
+
+
+def shared_weight(layers=300):
+    """One weight used by every one of `layers` layers: h = tanh(w * h) + 0.1."""
+    def f(x, w):
+        h = x
+        for _ in range(layers):
+            h = np.tanh(w * h) + 0.1
+        return h
+
+    return ga.trace(f, 0.5, 1.1)
+
+
+def layout_report(opts, args):
+    """The layout decisions' share of a render at ~1,000 nodes, and the shared-weight graph's render time."""
+    failures = []
+    print(f"\n{'shape':<11} {'nodes':>6} {'view s':>7} {'all s':>7} {'view/all':>9} {'render s':>9} "
+          f"{'view/render':>12}  target: view/all <= 10%")
+    for shape in args.shapes.split(","):
+        G = SHAPES[shape](1000)()
+        view_s = best_of(lambda: view(G, opts, warn=False), args.repeat)
+        all_s = best_of(lambda: ga.render(G, engine=args.engine, budget=None), args.repeat)
+        render_s = best_of(lambda: ga.render(G, engine=args.engine), args.repeat)
+        share = view_s / all_s
+        if share > 0.10:
+            failures.append(f"{shape} 1000: layout decisions {share:.0%} of drawing every node")
+        print(f"{shape:<11} {len(G):>6} {view_s:>7.3f} {all_s:>7.2f} {share:>9.1%} {render_s:>9.3f} "
+              f"{view_s / render_s:>12.1%}  {'ok' if share <= 0.10 else 'over'}")
+    G = shared_weight()
+    render_s = best_of(lambda: ga.render(G, engine=args.engine), 1)
+    full_s = time_dot(plain_dot(G), shutil.which("dot"), timeout=args.full_timeout)
+    full = f">{args.full_timeout:.0f}" if full_s == float("inf") else f"{full_s:.2f}"
+    ratio = f"{full_s / render_s:.0f}x faster" if full_s != float("inf") else f"over {args.full_timeout / render_s:.0f}x faster"
+    print(f"\nshared weight, 300 layers ({len(G)} nodes): render {render_s:.2f} s (target < 10 s); "
+          f"plain dot on the whole graph {full} s: {ratio}")
+    if render_s >= 10:
+        failures.append(f"shared weight: {render_s:.1f} s")
+    return failures
 
 
 if __name__ == "__main__":

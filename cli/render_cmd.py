@@ -18,7 +18,7 @@ from . import common
 # option of graphviz_ad.dot.OPTIONS is given with -O KEY=VALUE; a flag left out is not passed on.
 DRAWING_FLAGS = {
     "rankdir": click.option("--rankdir", type=click.Choice(RANKDIRS),
-                            help=f"Layout direction. [default: {OPTIONS['rankdir']}]"),
+                            help="Layout direction. [default: LR when legible, else TB]"),
     "precision": click.option("--precision", type=int, metavar="DIGITS",
                               help=f"Significant digits of numbers in labels. [default: {OPTIONS['precision']}]"),
     "values": click.option("--values/--no-values", default=None, help="Show each node's value. [default: on]"),
@@ -29,7 +29,7 @@ DRAWING_FLAGS = {
     "legend": click.option("--legend/--no-legend", default=None, help="Draw the colour legend. [default: on]"),
     "theme": click.option("--theme", type=click.Choice(sorted(THEMES)), help=f"Colours. [default: {OPTIONS['theme']}]"),
     "budget": click.option("--budget", type=click.IntRange(min=1), metavar="NODES",
-                           help=f"Above this many nodes, collapse and fold the drawing. [default: {OPTIONS['budget']}]"),
+                           help=f"Draw at most this many boxes, collapsing and folding as needed. [default: {OPTIONS['budget']}]"),
 }
 
 

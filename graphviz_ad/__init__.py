@@ -18,6 +18,7 @@ from .dot import to_dot
 from .export import load_json
 from .render import FORMATS, render
 from .html import to_html
+from .notebook import interactive
 from .expression import ExpressionError, expression
 from .targets import (InputError, SourceSyntaxError, Target, TargetError, UserCodeError, check_inputs,
                       load_target, parse_value, resolve_inputs, trace_inputs, trace_target)
@@ -29,7 +30,8 @@ __all__ = [
     "sigmoid", "relu", "softplus", "softmax", "log_softmax", "logsumexp", "cross_entropy", "mse",
     "GraphvizAdError", "TraceError", "BudgetError", "GradError", "GraphvizAdWarning", "limits",
     "diagnose", "Report", "Finding", "paths", "Paths", "check", "CheckReport",
-    "to_dot", "render", "to_html", "load_json", "GraphFileError", "FORMATS", "RenderError", "EngineNotFound",
+    "to_dot", "render", "to_html", "interactive", "load_json", "GraphFileError", "FORMATS", "RenderError",
+    "EngineNotFound",
     "expression", "ExpressionError", "load_target", "parse_value", "resolve_inputs", "trace_target",
     "trace_inputs", "check_inputs", "Target", "TargetError", "SourceSyntaxError", "InputError", "UserCodeError",
 ]

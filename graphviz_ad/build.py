@@ -14,22 +14,14 @@ import numpy as np
 from .arguments import float_dtype
 from .autodiff import vjp_of_ones
 from .graph import Graph
-from .naming import is_atom, node_names, operand_name
+from .naming import edge_formula, node_names, operand_name
 
 
 def build_graph(tape, backward_pass, output, leaves):
     """The contract's graph of `tape`; `backward_pass` is autodiff.backward's (grads, flows, derivs)."""
     grads, flows, derivs = backward_pass
     entries = tape.entries
-    keep = [False] * len(entries)
-    keep[output] = True
-    for i in leaves:
-        keep[i] = True
-    for node in range(output, -1, -1):
-        if keep[node]:
-            for p in entries[node].parents:
-                if p is not None:
-                    keep[p] = True
+    keep = kept_nodes(entries, output, leaves)
     new_id = {}
     for i, k in enumerate(keep):
         if k:
@@ -73,6 +65,21 @@ def build_graph(tape, backward_pass, output, leaves):
     G.graph["inputs"] = [new_id[i] for i in leaves if i in new_id]
     G.graph["output"] = new_id[output]
     return G
+
+
+def kept_nodes(entries, output, leaves):
+    """Per tape entry, whether the graph keeps it: the output, the arguments, and what the output was
+    computed from (one sweep back in trace order)."""
+    keep = [False] * len(entries)
+    keep[output] = True
+    for i in leaves:
+        keep[i] = True
+    for node in range(output, -1, -1):
+        if keep[node]:
+            for p in entries[node].parents:
+                if p is not None:
+                    keep[p] = True
+    return keep
 
 
 def _params(args, kwargs, parents):
@@ -142,11 +149,7 @@ def _edge_data(tape, grads, flows, derivs, names, parent, node, argnums, _node_v
     prim, ans, args, kwargs = entry.prim, entry.value, entry.args, entry.kwargs
     slot_names = {slot: operand_name(tape, names, node, k) for k, slot in zip(range(len(entry.parents)), "xyz")}
     slot_names["ans"] = names[node]
-    terms = [_formula(prim, k, slot_names, args, kwargs) for k in argnums]
-    if len(terms) > 1 and len(set(terms)) == 1:   # x * x: "2*x", not "x + x"
-        formula = f"{len(terms)}*{terms[0]}" if is_atom(terms[0]) else f"{len(terms)}*({terms[0]})"
-    else:
-        formula = " + ".join(terms)
+    formula = edge_formula([_formula(prim, k, slot_names, args, kwargs) for k in argnums])
     data = {"argnum": argnums[0] if len(argnums) == 1 else tuple(argnums), "formula": formula,
             "local_factor": None, "gain": None, "grad_flow": None}
     operand = entries[parent]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .diagnose import Finding, Report, short_number, table_lines
-from .export import json_data
+from .json_values import json_data
 from .errors import GraphvizAdError
 from .ops.core import PRIMITIVES
 from .ops.core import primitive as _declare

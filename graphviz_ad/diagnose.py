@@ -13,7 +13,8 @@ import numpy as np
 
 from . import finding_kinds
 from .errors import GraphvizAdError
-from .export import json_data
+from .json_values import json_data
+from .summary import Summary
 
 # op -> the largest value its derivative takes; a local factor below `saturation` times that is "saturated".
 SATURATING = {"sigmoid": 0.25, "tanh": 1.0}
@@ -135,6 +136,12 @@ class Report:
 
     def __str__(self):
         return self.table()
+
+    def _repr_html_(self):
+        """Jupyter display: the findings as a table whose nodes select themselves in the drawings shown."""
+        from .notebook import report_html
+
+        return report_html(self, number=short_number)
 
     def __repr__(self):
         counts = {}
@@ -412,7 +419,7 @@ def _saturated(G, saturation, fraction, saturating=SATURATING):
         if edge is None:
             continue
         factor = G.edges[edge].get("local_factor")
-        if factor is None:
+        if factor is None or isinstance(factor, Summary):   # a summary has no elements to test
             continue
         ratio = np.abs(np.asarray(factor, dtype=float)) / peak
         sat = ratio < saturation
@@ -440,7 +447,7 @@ def _dead(G, dead_fraction):
         if edge is None:
             continue
         factor = G.edges[edge].get("local_factor")
-        if factor is None:
+        if factor is None or isinstance(factor, Summary):
             continue
         zero = np.asarray(factor) == 0
         if zero.ndim >= 2:
@@ -511,10 +518,30 @@ def gradient_flow(G):
 
 
 def _flow_row(scope, tensor, grads, values):
-    g, v = _flat(grads), _flat(values)
-    g_rms, v_rms = _rms(g), _rms(v)
-    return {"scope": " > ".join(scope) or "-", "tensor": tensor, "size": int(g.size), "grad_rms": g_rms,
-            "grad_max": _max_abs(g), "grad_to_value": g_rms / v_rms if v_rms > 0 else math.inf if v_rms == 0 else math.nan}
+    summaries = [x for x in grads + values if isinstance(x, Summary)]
+    if summaries:   # big tensors kept as summaries: the same figures from their statistics
+        g_size, g_sq, g_max = _moments(grads)
+        v_size, v_sq, _ = _moments(values)
+        g_rms = math.sqrt(g_sq / g_size) if g_size else 0.0
+        v_rms = math.sqrt(v_sq / v_size) if v_size else 0.0
+    else:
+        g, v = _flat(grads), _flat(values)
+        g_rms, v_rms, g_size, g_max = _rms(g), _rms(v), int(g.size), _max_abs(g)
+    return {"scope": " > ".join(scope) or "-", "tensor": tensor, "size": int(g_size), "grad_rms": g_rms,
+            "grad_max": g_max, "grad_to_value": g_rms / v_rms if v_rms > 0 else math.inf if v_rms == 0 else math.nan}
+
+
+def _moments(xs):
+    """(element count, sum of squares, largest |x|) over arrays, floats and summaries."""
+    size, squares, largest = 0, 0.0, 0.0
+    for x in xs:
+        if isinstance(x, Summary):
+            size, squares, largest = size + x.size, squares + x.norm ** 2, max(largest, x.max_abs)
+        elif x is not None:
+            a = np.asarray(x, dtype=float)
+            size, squares = size + a.size, squares + float(np.sum(np.square(a)))
+            largest = max(largest, float(np.max(np.abs(a)))) if a.size else largest
+    return size, squares, largest
 
 
 def _flat(arrays):
@@ -548,15 +575,21 @@ def _finite(v):
     """True for None and non-float values too: only a float NaN/Inf counts as non-finite."""
     if type(v) is float:   # the common case, kept off numpy's slow path for scalars
         return math.isfinite(v)
+    if isinstance(v, Summary):
+        return v.finite
     return not _numeric(v) or bool(np.isfinite(v).all())
 
 
 def _bad(v):
+    if isinstance(v, Summary):
+        return "NaN" if v.nan else "Inf"
     a = np.asarray(v)
     return "NaN" if np.any(np.isnan(a)) else "Inf"
 
 
 def _counts(v):
+    if isinstance(v, Summary):
+        return {"nan": v.nan, "inf": v.inf, "elements": v.size}
     a = np.asarray(v)
     return {"nan": int(np.sum(np.isnan(a))), "inf": int(np.sum(np.isinf(a))), "elements": int(a.size)}
 
@@ -564,16 +597,22 @@ def _counts(v):
 def _rms(v):
     if v is None:
         return 0.0
+    if isinstance(v, Summary):
+        return v.rms
     a = np.asarray(v, dtype=float)
     return float(np.sqrt(np.mean(np.square(a)))) if a.size else 0.0
 
 
 def _max_abs(v):
+    if isinstance(v, Summary):
+        return v.max_abs
     a = np.asarray(v, dtype=float)
     return float(np.max(np.abs(a))) if a.size else 0.0
 
 
 def _brief(v):
+    if isinstance(v, Summary):
+        return f"array{list(v.shape)} in [{short_number(v.low)}, {short_number(v.high)}]"
     if np.ndim(v) == 0:
         return short_number(float(v)) if _numeric(v) or np.asarray(v).dtype.kind in "iub" else str(v)
     a = np.asarray(v)

@@ -15,9 +15,14 @@ from .diagnose import diagnose as run_diagnose
 from .dot import BOOLEAN_WORDS, OPTIONS
 from .errors import ARGUMENTS, GraphvizAdError, InputError, RenderError
 from .frontend import drawing_options, highlight_named, load
+from .layout import SCALABLE_STYLE
 from .render import render
 from .targets import resolve_inputs, trace_inputs
 
+
+# A documentation page's column, in pixels: drawings are made legible at this width unless :fit_width:
+# says otherwise (see graphviz_ad.layout).
+COLUMN_PX = 800
 
 # Every field of a graph block (and option of the Sphinx directive), with what it takes.
 FIELDS = {
@@ -91,6 +96,7 @@ def draw(target, fields, *, id_prefix=None, base_dir=None, allow_code=True):
         # Figures centre their text; the page's panels should not be.
         element = f'<div role="figure" aria-label="{html.escape(alt)}" style="text-align: left">{page}</div>'
     else:
+        options.setdefault("fit_width", COLUMN_PX)
         element = inline_svg(render(G, highlight=marks, id_prefix=id_prefix, **options).decode("utf-8"), alt)
     return Drawing(html=element, name=loaded.name, alt=alt, caption=(fields.get("caption") or "").strip(),
                    source_file=_source_file(loaded))
@@ -114,7 +120,7 @@ def inline_svg(svg, alt):
     end = svg.find(">", start)
     if start < 0 or end < 0:
         raise RenderError("Graphviz returned no <svg> element")
-    return (f'<svg class="autodiff-graph" role="img" aria-label="{html.escape(alt)}"'
+    return (f'<svg class="autodiff-graph" role="img" aria-label="{html.escape(alt)}" style="{SCALABLE_STYLE}"'
             f"{svg[start + len('<svg'):end + 1]}\n{_STYLE}{svg[end + 1:].rstrip()}")
 
 

@@ -62,12 +62,21 @@ def find_engine(engine=None):
     raise EngineNotFound(f"no Graphviz layout engine found (no `dot` on PATH, no pygraphviz); {INSTALL_HINT}")
 
 
-def run_engine(source, format="svg", engine=None):
+class LayoutTimeout(RenderError):
+    """Graphviz ran past its time and was stopped."""
+
+
+def run_engine(source, format="svg", engine=None, timeout=None):
     """Lay out DOT source and return the drawing's bytes, exactly as Graphviz wrote them.
+
+    Args:
+        timeout: seconds the dot executable may run (default LAYOUT_TIMEOUT); pygraphviz runs in
+            process and cannot be stopped.
 
     Raises:
         EngineNotFound: no engine (see `find_engine`).
-        RenderError: Graphviz rejected the source, failed, or ran past LAYOUT_TIMEOUT.
+        LayoutTimeout: Graphviz ran past `timeout` and was stopped.
+        RenderError: Graphviz rejected the source or failed.
     """
     if format not in ENGINE_FORMATS:
         raise RenderError(f"unknown format for Graphviz: {format!r} (must be one of {list(ENGINE_FORMATS)})")
@@ -79,15 +88,16 @@ def run_engine(source, format="svg", engine=None):
             return pygraphviz.AGraph(string=source).draw(format=format, prog="dot")
         except (ValueError, TypeError, OSError) as e:
             raise RenderError(f"Graphviz (pygraphviz) could not draw {format}: {str(e).strip()}") from e
+    timeout = LAYOUT_TIMEOUT if timeout is None else timeout
     try:
         done = subprocess.run([engine, f"-T{format}"], input=source.encode("utf-8"), capture_output=True,
-                              timeout=LAYOUT_TIMEOUT)
+                              timeout=timeout)
     except OSError as e:
         raise EngineNotFound(f"cannot run Graphviz {engine!r}: {e}; {INSTALL_HINT}") from e
     except subprocess.TimeoutExpired:
-        raise RenderError(f"Graphviz {engine} took over {LAYOUT_TIMEOUT:g} s to lay this graph out and was stopped; "
-                          "draw less of it (collapse=1, a smaller budget) or write format='dot' and run "
-                          "Graphviz yourself") from None
+        raise LayoutTimeout(f"Graphviz {engine} took over {timeout:g} s to lay this graph out and was stopped; "
+                            "draw less of it (collapse=1, a smaller budget) or write format='dot' and run "
+                            "Graphviz yourself") from None
     if done.returncode != 0:
         errors = [line for line in done.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
         detail = next((line for line in errors if "rror" in line), errors[0] if errors else "no message")
@@ -95,14 +105,14 @@ def run_engine(source, format="svg", engine=None):
     return done.stdout
 
 
-def draw(source, format="svg", engine=None, id_prefix=None):
+def draw(source, format="svg", engine=None, id_prefix=None, timeout=None):
     """`run_engine`, with every id of an SVG starting with `id_prefix` (the prefix the DOT source's ids
     have), and a PDF's creation date fixed (`fixed_pdf_date`), so the same graph gives the same bytes.
 
     Graphviz names each tooltip's anchor "a_" + id, which would put the prefix second; it is moved to the
     front, so several drawings can share one HTML page.
     """
-    data = run_engine(source, format, engine)
+    data = run_engine(source, format, engine, timeout)
     if format == "svg" and id_prefix:
         for form in {id_prefix, id_prefix.replace("-", "&#45;")}:
             data = data.replace(f'id="a_{form}'.encode(), f'id="{form}a_'.encode())

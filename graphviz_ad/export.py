@@ -3,7 +3,7 @@
 Strict JSON has no NaN or Inf, and graphviz-ad keeps them on purpose, so non-finite numbers are written
 as the strings "NaN", "Infinity" and "-Infinity" and read back as floats. That is the one convention of
 every JSON the project writes (graphs, the debugger's reports, the interactive page's data): they all
-go through `json_data`.
+go through `json_values.json_data`.
 """
 
 import json
@@ -15,39 +15,13 @@ import numpy as np
 
 from .errors import GraphFileError
 from .graph import Graph
+from .json_values import json_data
+from .summary import Summary
 
 FORMAT = "graphviz-ad node-link 1"
 NODE_NUMBERS = ("value", "grad")
 EDGE_NUMBERS = ("local_factor", "grad_flow", "gain")
 NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-
-
-def json_data(x):
-    """Any value as strict-JSON-ready data: arrays and tuples to lists, numpy scalars to Python numbers,
-    NaN / Inf to the strings "NaN" / "Infinity" / "-Infinity" (`json_number`), anything else to its repr."""
-    if isinstance(x, np.ndarray):
-        return json_data(x.tolist())
-    if isinstance(x, np.generic):
-        return json_data(x.item())
-    if isinstance(x, float):
-        return json_number(x)
-    if isinstance(x, (list, tuple)):
-        return [json_data(v) for v in x]
-    if isinstance(x, dict):
-        return {str(k): json_data(v) for k, v in x.items()}
-    if isinstance(x, slice):
-        return {"slice": [json_data(x.start), json_data(x.stop), json_data(x.step)]}
-    if x is None or isinstance(x, (bool, int, str)):
-        return x
-    return repr(x)
-
-
-def json_number(x):
-    """A float as JSON: itself when finite, else "NaN", "Infinity" or "-Infinity"."""
-    x = float(x)
-    if math.isfinite(x):
-        return x
-    return "NaN" if math.isnan(x) else "Infinity" if x > 0 else "-Infinity"
 
 
 def node_link(G):
@@ -115,7 +89,7 @@ def _graph(data):
         _expect(type(n) is int, f"node #{k} has no whole-number \"id\"")
         _expect(n not in G, f"node id {n} is used twice")
         attrs = _attributes(node, _NODE, f"node {n}", skip=("id",))
-        _expect(all(x is None or np.shape(x) == attrs["shape"] for x in (attrs["value"], attrs["grad"])),
+        _expect(all(x is None or _shape_of(x) == attrs["shape"] for x in (attrs["value"], attrs["grad"])),
                 f"node {n}: \"value\", \"grad\" and \"shape\" disagree on the shape")
         if _numeric_dtype(attrs["dtype"]):   # an integer array comes back as one
             for key in ("value", "grad"):
@@ -129,9 +103,9 @@ def _graph(data):
                 f"edge #{k} does not join two nodes of the graph (source {u!r}, target {v!r})")
         _expect(not G.has_edge(u, v), f"edge {u} -> {v} is given twice")
         attrs = _attributes(edge, _EDGE, f"edge {u} -> {v}", skip=("source", "target"))
-        _expect(np.ndim(attrs["local_factor"]) == 0 or np.shape(attrs["local_factor"]) == G.nodes[v]["shape"],
+        _expect(len(_shape_of(attrs["local_factor"])) == 0 or _shape_of(attrs["local_factor"]) == G.nodes[v]["shape"],
                 f"edge {u} -> {v}: \"local_factor\" has neither the shape of node {v} nor none")
-        _expect(attrs["grad_flow"] is None or np.shape(attrs["grad_flow"]) == G.nodes[u]["shape"],
+        _expect(attrs["grad_flow"] is None or _shape_of(attrs["grad_flow"]) == G.nodes[u]["shape"],
                 f"edge {u} -> {v}: \"grad_flow\" does not have the shape of node {u}")
         G.add_edge(u, v, **attrs)
     G.graph.update(_attributes(data["graph"], _GRAPH, "graph"))
@@ -144,6 +118,10 @@ def _graph(data):
         return G
     raise _Bad("graph: it has a cycle (" + " -> ".join(str(u) for u, _ in cycle) + f" -> {cycle[0][0]}), "
                "which a traced graph never has")
+
+
+def _shape_of(x):
+    return tuple(x.shape) if isinstance(x, Summary) else np.shape(x)
 
 
 def _expect(ok, what):
@@ -159,7 +137,7 @@ def _attributes(data, schema, where, skip=()):
             raise _Bad(f"{where}: no \"{key}\"")
         try:
             attrs[key] = read(attrs[key])
-        except (TypeError, ValueError, OverflowError, RecursionError) as e:
+        except (TypeError, ValueError, KeyError, OverflowError, RecursionError) as e:
             raise _Bad(f"{where}: \"{key}\" {' '.join(str(e).split())}") from None
     return attrs
 
@@ -195,7 +173,14 @@ def _optional(read):
 
 
 def _number(x):
-    """A stored number or (nested) list of numbers back as a float or a float array."""
+    """A stored number or (nested) list of numbers back as a float or a float array; a stored
+    {"summary": ...} (a front end's statistics of a big array) back as a Summary."""
+    if isinstance(x, dict) and "summary" in x:
+        stats = x["summary"]
+        if not isinstance(stats, dict):
+            raise TypeError(f"must be a summary object, got {_json_type(stats)}")
+        return Summary.from_dict({"summary": {k: NONFINITE.get(v, v) if isinstance(v, str) else v
+                                              for k, v in stats.items()}})
     if isinstance(x, list):
         a = np.array(_floats(x), dtype=float)   # ragged lists and non-numbers raise ValueError here
         if a.dtype.kind != "f":
@@ -210,6 +195,7 @@ def _float(x):
     if isinstance(x, bool) or not isinstance(x, (int, float)):
         raise TypeError(f"must be a number, got {_json_type(x)}")
     return float(x)
+
 
 
 def _floats(x):

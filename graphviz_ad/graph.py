@@ -35,16 +35,29 @@ class Graph(nx.DiGraph):
         """The forward value stored on the node called `name`."""
         return self.nodes[self.node_named(name)]["value"]
 
+    def interactive(self, height=640, **options):
+        """The interactive page, displayed inline in a notebook: see `graphviz_ad.interactive`."""
+        from .notebook import interactive
+
+        return interactive(self, height=height, **options)
+
     def _repr_mimebundle_(self, include=None, exclude=None):
-        """Jupyter display: the SVG drawing, or plain text saying why there is none (no traceback)."""
+        """Jupyter display: the SVG drawing, collapsed above the inline budget, or text saying why there is none."""
+        import warnings
+
         from .dot import to_dot
         from .engine import draw
-        from .errors import GraphvizAdError
+        from .errors import GraphvizAdError, GraphvizAdWarning
+        from .notebook import INLINE_BUDGET, MAX_INLINE_BYTES, summary_line, too_big
 
-        text = (f"<graphviz_ad.Graph {self.graph.get('function', '')}: {self.number_of_nodes()} nodes, "
-                f"{self.number_of_edges()} edges>")
+        text = summary_line(self)
+        options = {"budget": INLINE_BUDGET} if self.number_of_nodes() > INLINE_BUDGET else {}
         try:
-            svg = draw(to_dot(self)).decode("utf-8")
+            with warnings.catch_warnings():  # the drawing's legend says what was collapsed
+                warnings.simplefilter("ignore", GraphvizAdWarning)
+                svg = draw(to_dot(self, **options)).decode("utf-8")
         except GraphvizAdError as e:
             return {"text/plain": f"{text}\n(no picture: {e})"}
+        if len(svg) > MAX_INLINE_BYTES:  # still too big after collapsing: say so, and how to see it
+            return {"text/html": too_big(self, len(svg)), "text/plain": f"{text}\n(too big to draw inline)"}
         return {"image/svg+xml": svg, "text/plain": text}

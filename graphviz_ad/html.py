@@ -19,9 +19,13 @@ import numpy as np
 from . import style
 from .dot import dot_id, plan, plan_to_dot
 from .engine import draw
-from .export import json_number
+from .json_values import json_number
 
 MAX_TEXT = 400  # characters of a value written out in full (arrays are already truncated by style.full_text)
+# Play speeds: milliseconds per step and their names. The page picks the first that plays a whole pass
+# within a minute, so a 1,000-node graph does not take half an hour at 1x.
+SPEEDS = ((1400, "0.5\u00d7"), (700, "1\u00d7"), (175, "4\u00d7"), (40, "16\u00d7"), (10, "64\u00d7"),
+          (2.5, "256\u00d7"))
 
 
 def to_html(G, *, fragment=False, highlight=None, id_prefix=None, engine=None, **options):
@@ -45,6 +49,8 @@ def to_html(G, *, fragment=False, highlight=None, id_prefix=None, engine=None, *
         RenderError: an unknown or invalid option, prefix or highlight, or Graphviz failed.
         EngineNotFound: no Graphviz is available.
     """
+    # The page pans and zooms, and every node can be clicked: draw them all, literals too, unless asked.
+    options = {"fit_width": None, "literals": True, **options}
     drawing = plan(G, highlight=highlight, id_prefix=id_prefix, **options)
     data = page_data(G, drawing, highlight)
     if id_prefix is None:
@@ -178,35 +184,42 @@ def _static(name):
 def _fragment(svg, data, prefix):
     """One <div>: style, toolbar, drawing, side panel, data and the script that starts it."""
     root = f"{prefix}root"
+    svg = svg.replace("<svg", '<svg tabindex="-1" role="group" aria-label="' + html.escape(
+        f"computation graph of {data['function']}: {len(data['nodes'])} nodes; Tab moves through them, "
+        "Enter lists a node's paths to the output", quote=True) + '"', 1)
+    button = '<button type="button" data-act="{}" aria-label="{}" title="{}">{}</button>'.format
+    speeds = "".join(f'<option value="{ms}"{" selected" if ms == 700 else ""}>{name}</option>'
+                     for ms, name in SPEEDS)
     return (
         f'<div class="gad-interactive gad-{data["theme"]}" id="{root}" tabindex="0">\n'
         f"<style>\n{_static('interactive.css')}</style>\n"
-        '<div class="gad-toolbar">\n'
-        '<button type="button" data-act="first" title="Start (Home)">|\u25c0</button>'
-        '<button type="button" data-act="prev" title="Step back (\u2190)">\u25c0</button>'
-        '<button type="button" data-act="play" class="gad-play" title="Play / pause (space)">\u25b6 play</button>'
-        '<button type="button" data-act="next" title="Step forward (\u2192)">\u25b6</button>'
-        '<button type="button" data-act="last" title="End (End)">\u25b6|</button>\n'
-        '<select class="gad-speed" aria-label="speed" title="Steps per second">'
-        '<option value="1400">0.5\u00d7</option><option value="700" selected>1\u00d7</option>'
-        '<option value="175">4\u00d7</option><option value="40">16\u00d7</option></select>\n'
-        '<input type="range" class="gad-slider" min="0" max="0" value="0" aria-label="step">\n'
-        '<span class="gad-counter"></span>\n'
-        '<span class="gad-zoom"><button type="button" data-act="zoomin" title="Zoom in (+)">+</button>'
-        '<button type="button" data-act="zoomout" title="Zoom out (-)">\u2212</button>'
-        '<button type="button" data-act="fit" title="Fit (0)">fit</button></span>\n'
-        "</div>\n"
+        '<div class="gad-toolbar" role="toolbar" aria-label="step through the forward and backward pass">\n'
+        + button("first", "Start", "Start (Home)", "|\u25c0")
+        + button("prev", "Step back", "Step back (\u2190)", "\u25c0")
+        + '<button type="button" data-act="play" class="gad-play" aria-label="Play" title="Play / pause (space)">'
+          "\u25b6 play</button>"
+        + button("next", "Step forward", "Step forward (\u2192)", "\u25b6")
+        + button("last", "End", "End (End)", "\u25b6|")
+        + button("backward", "Jump to the backward pass", "Jump to the backward pass (B)", "\u21a9 backward")
+        + '\n<select class="gad-speed" aria-label="speed" title="Steps per second">' + speeds + "</select>\n"
+        '<span class="gad-track"><input type="range" class="gad-slider" min="0" max="0" value="0" aria-label="step">'
+        '<span class="gad-boundary" aria-hidden="true" title="forward | backward"></span></span>\n'
+        '<span class="gad-counter" aria-hidden="true"></span>\n'
+        '<span class="gad-zoom">' + button("zoomin", "Zoom in", "Zoom in (+)", "+")
+        + button("zoomout", "Zoom out", "Zoom out (-)", "\u2212") + button("fit", "Fit the whole drawing", "Fit (0)", "fit")
+        + "</span>\n</div>\n"
         '<div class="gad-main">\n'
         f'<div class="gad-viewport">\n{svg}</div>\n'
         '<div class="gad-side">\n'
-        '<section class="gad-step"><h3>Step</h3><div class="gad-step-title"></div>'
-        '<div class="gad-step-value"></div><div class="gad-step-grad"></div><div class="gad-step-note"></div></section>\n'
+        '<section class="gad-step" aria-live="polite" aria-atomic="true"><h3>Step</h3><div class="gad-step-title"></div>'
+        '<div class="gad-step-sum"></div><div class="gad-step-value"></div><div class="gad-step-grad"></div>'
+        '<div class="gad-step-note"></div></section>\n'
         '<section class="gad-findings" hidden><h3>Findings</h3><ul class="gad-findings-body"></ul></section>\n'
         '<section class="gad-details"><h3>Details</h3><div class="gad-details-body">'
-        "Hover a node or edge; click a node for its paths to the output.</div></section>\n"
+        "Hover or focus a node or edge; click a node (or press Enter) for its paths to the output.</div></section>\n"
         '<section class="gad-paths" hidden><h3>Paths to the output</h3><div class="gad-paths-body"></div></section>\n'
-        '<section class="gad-help"><h3>Keys</h3>\u2190 \u2192 step, space play/pause, Home/End, '
-        "+ \u2212 0 zoom, Esc clear. Drag to pan, wheel to zoom.</section>\n"
+        '<section class="gad-help"><h3>Keys</h3>\u2190 \u2192 step, space play/pause, Home/End, B backward pass, '
+        "+ \u2212 0 zoom, Tab to a node and Enter for its paths, Esc clear. Drag to pan, wheel to zoom.</section>\n"
         "</div>\n</div>\n"
         f'<script type="application/json" class="gad-data">{_json(data)}</script>\n'
         f"<script>\n{_static('interactive.js')}"

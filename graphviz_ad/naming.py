@@ -50,6 +50,13 @@ def fill(template, names, wrap_atoms=True):
     return _PLACEHOLDER.sub(sub, template)
 
 
+def edge_formula(terms):
+    """An edge's formula from the terms of the operand positions it feeds: x * x gives "2*x", not "x + x"."""
+    if len(terms) > 1 and len(set(terms)) == 1:
+        return f"{len(terms)}*{terms[0]}" if is_atom(terms[0]) else f"{len(terms)}*({terms[0]})"
+    return " + ".join(terms)
+
+
 def expression(prim, operand_names, operand_precs):
     """The readable name of a result, e.g. 'sin(x^2)', and how tightly it binds."""
     if prim.expr is None:
@@ -70,8 +77,13 @@ def expression(prim, operand_names, operand_precs):
 NAME_LIMIT = 20   # longer expressions elide their operands, or are named by their op
 
 
-def node_names(tape):
-    """Readable names: argument names, assigned variables (u = np.sin(x)), else short expressions."""
+def node_names(tape, given=None):
+    """Readable names: argument names, assigned variables (u = np.sin(x)), else short expressions.
+
+    `given` (node -> name) names results a front end knows better than an expression would, such as the
+    torch front end's module outputs; an assignment still wins, and later expressions build on them.
+    """
+    given = given or {}
     entries = tape.entries
     n = len(entries)
     names = [""] * n
@@ -84,8 +96,8 @@ def node_names(tape):
             names[i] = tape.names[i]
             precs[i] = 2.5 if names[i].startswith("-") else 4
             continue
-        if i in assigned:
-            names[i] = assigned[i]
+        if i in assigned or i in given:
+            names[i] = assigned[i] if i in assigned else given[i]
             continue
         parents = entry.parents
         operands = [names[p] if p is not None else operand_name(tape, names, i, k)

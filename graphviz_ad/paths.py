@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .diagnose import check_graph, count_paths, extreme_paths, short_number, topological_order
-from .export import json_data
+from .json_values import json_data
 from .errors import GraphvizAdError
 from .ops.core import unbroadcast
+from .summary import Summary
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,8 @@ def _rank_step(gain):
 def _factor(G, u, v):
     """The edge's local factor; a full sum or mean to a scalar counts as elementwise (1 or 1/N each)."""
     factor = G._succ[u][v].get("local_factor")
+    if isinstance(factor, Summary):   # too large to keep whole: no product of factors through it
+        return None
     if factor is not None:
         return factor
     op, shape = G.nodes[v].get("op"), G.nodes[v].get("shape")

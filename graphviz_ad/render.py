@@ -7,12 +7,15 @@ run by engine.py alone.
 from pathlib import Path
 
 from . import engine as graphviz_engine
-from . import export
+from . import export, layout
 from .dot import check_options, to_dot
 from .errors import RenderError
 from .html import to_html
 
 FORMATS = ("svg", "png", "pdf", "dot", "json", "html")
+# Every drawing but one asked to show every node (budget=None) is due within LAYOUT_SECONDS: a layout still
+# running after its share of that time (layout.TIME_SHARES) is stopped and the drawing reduced further.
+LAYOUT_SECONDS = 10
 
 
 def check_format(format):
@@ -37,7 +40,7 @@ def render(G, path=None, format=None, *, highlight=None, id_prefix=None, engine=
         **options: drawing options, see `graphviz_ad.dot.OPTIONS`.
 
     Returns:
-        The bytes when `path` is None, else the path written.
+        The bytes when `path` is None (a `bytes` that Jupyter displays as the drawing), else the path written.
 
     Raises:
         RenderError: unknown format or option, or Graphviz failed.
@@ -54,10 +57,42 @@ def render(G, path=None, format=None, *, highlight=None, id_prefix=None, engine=
     elif format == "json":
         check_options(options)
         data = export.to_json(G).encode("utf-8")
+    elif format == "dot":
+        data = to_dot(G, highlight=highlight, id_prefix=id_prefix, **options).encode("utf-8")
     else:
-        source = to_dot(G, highlight=highlight, id_prefix=id_prefix, **options)
-        data = source.encode("utf-8") if format == "dot" else graphviz_engine.draw(source, format, engine, id_prefix)
+        data = _draw_in_time(G, format, engine, highlight, id_prefix, options)
     if path is None:
-        return data
+        from .notebook import Rendered  # bytes that a notebook displays as the drawing
+
+        return Rendered(data, format)
     Path(path).write_bytes(data)
     return path
+
+
+def _draw_in_time(G, format, engine, highlight, id_prefix, options):
+    """Run Graphviz within LAYOUT_SECONDS: a layout past its share of the time is stopped and the drawing
+    redrawn with a quarter of its boxes, then again; an SVG wider than legible at fit_width is redrawn
+    once with the estimates scaled by how far off they were. budget=None draws every node, once."""
+    opts = check_options(options)
+    if opts["budget"] is None:
+        return graphviz_engine.draw(to_dot(G, highlight=highlight, id_prefix=id_prefix, **options), format, engine,
+                                    id_prefix)
+    budget, scale, first_error, first_seconds, note = opts["budget"], 1.0, None, None, None
+    for share in layout.TIME_SHARES:
+        seconds = min(graphviz_engine.LAYOUT_TIMEOUT, LAYOUT_SECONDS * share)
+        source = to_dot(G, highlight=highlight, id_prefix=id_prefix, width_scale=scale, note=note,
+                        warn=first_error is None and scale == 1.0, **dict(options, budget=budget))
+        try:
+            data = graphviz_engine.draw(source, format, engine, id_prefix, timeout=seconds)
+        except graphviz_engine.LayoutTimeout as e:
+            first_error, first_seconds = (first_error, first_seconds) if first_error else (e, seconds)
+            budget = max(1, layout.drawn_nodes(source) // 4)
+            note = f"layout ran past {first_seconds:g} s: redrawn with at most {budget} boxes"
+            continue
+        over = layout.svg_overflow(data, opts["fit_width"]) if format == "svg" and opts["fit_width"] else 1.0
+        if over <= 1.0 or scale > 1.0:
+            return data
+        scale = over   # the estimate was off: one more try, narrower
+    if first_error is None:
+        return data
+    raise first_error

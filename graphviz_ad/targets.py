@@ -652,13 +652,50 @@ def check_wrt(target, inputs, wrt):
                                {"input": name, "who": _who(target), "known": ", ".join(inputs) or "none"}, name=name)
 
 
+def uses_torch(target, inputs=None):
+    """Whether `target` is PyTorch code: an nn.Module, a function whose module imports torch, or tensor
+    inputs. Such targets are traced by `graphviz_ad.torch.trace`. torch is never imported here: code
+    that uses it has imported it already."""
+    torch = sys.modules.get("torch")
+    if torch is None or not hasattr(torch, "Tensor"):
+        return False
+    fun = target.fun
+    if isinstance(fun, torch.nn.Module) or any(isinstance(v, torch.Tensor) for v in (inputs or {}).values()):
+        return True
+    return any(v is torch or isinstance(v, torch.nn.Module) for v in getattr(fun, "__globals__", {}).values())
+
+
+def _torch_inputs(inputs):
+    """Values given as text (--at x=randn(3)) as tensors: floats in torch's default dtype, requiring grad
+    as every float argument is differentiated by default."""
+    import torch
+    out = {}
+    for name, value in inputs.items():
+        if isinstance(value, (float, np.ndarray, np.floating)) and np.asarray(value).dtype.kind == "f":
+            value = torch.tensor(np.asarray(value), dtype=torch.get_default_dtype(), requires_grad=True)
+        elif isinstance(value, np.ndarray) and value.dtype.kind in "iub":
+            value = torch.from_numpy(value.copy())
+        out[name] = value
+    return out
+
+
 def trace_inputs(target, inputs, *, wrt=None, seed=None):
-    """Trace a loaded Target at resolved `inputs` (from `resolve_inputs`); see `trace_target`."""
-    from .trace import trace
+    """Trace a loaded Target at resolved `inputs` (from `resolve_inputs`); see `trace_target`.
+
+    PyTorch code (see `uses_torch`) is traced by `graphviz_ad.torch.trace`, where `wrt` may also name
+    parameters ("fc.weight").
+    """
+    torch_code = uses_torch(target, inputs)
+    if torch_code:
+        from .torch import trace
+        inputs = _torch_inputs(inputs)
+    else:
+        from .trace import trace
     args, kwargs = call_arguments(target.fun, inputs)
     if wrt is not None and not isinstance(wrt, str):
         wrt = list(wrt) or None
-    check_wrt(target, inputs, [wrt] if isinstance(wrt, str) else wrt or ())
+    if not torch_code:   # the torch tracer checks its own names (arguments and parameters)
+        check_wrt(target, inputs, [wrt] if isinstance(wrt, str) else wrt or ())
     if target.kind == "expression":   # its every array is known from the inputs' shapes: check first
         check_planned([(f"{piece!r}", f"column {column}", shape, 8) for piece, shape, column
                        in array_sizes(target.fun, inputs)],

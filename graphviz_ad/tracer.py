@@ -23,6 +23,18 @@ _NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
 _SKIP = (_PACKAGE_DIR, _NUMPY_DIR, "<__array_function__")
 
 
+def skip_frames_from(directory):
+    """Count frames from files under `directory` as library code, never as the user's line.
+
+    The torch front end adds torch's own directory, so nodes made inside nn.Module code point at the
+    user's line that called the model.
+    """
+    global _SKIP
+    directory = os.path.join(os.path.abspath(directory), "")
+    if directory not in _SKIP:
+        _SKIP = _SKIP + (directory,)
+
+
 def user_frame(depth=2):
     """The innermost frame that is neither graphviz_ad's nor numpy's: the line the user wrote."""
     frame = sys._getframe(depth)

@@ -18,11 +18,11 @@ import graphviz_ad as ga
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = "dot"
 
-# file name -> (sample, mark the debugger's findings?, drawing options)
+# file name -> (sample, mark the debugger's findings?, drawing options). A README column is about 800 px.
 GRAPHS = {
-    "chain_rule.svg": ("square_of_affine", False, {"formulas": True}),
-    "two_paths.svg": ("two_paths", False, {}),
-    "net_221.svg": ("net_221", False, {"legend": False}),
+    "chain_rule.svg": ("square_of_affine", False, {"formulas": True, "fit_width": 800}),
+    "two_paths.svg": ("two_paths", False, {"fit_width": 800}),
+    "net_221.svg": ("net_221", False, {"legend": False, "fit_width": 800}),
 }
 
 

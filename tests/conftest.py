@@ -1,5 +1,6 @@
 """What every test file shares: a fixed random state, the user model both the library's target tests
-and the command line's tests load, and the `needs_dot` marker.
+and the command line's tests load, the `needs_dot` marker, and one headless Chromium (`browser`) for
+every browser test of the run (tests/browser.py drives its pages).
 
 `needs_dot` marks a test that runs Graphviz's `dot` executable itself. Without `dot` on PATH such a test
 is skipped, saying why, except under CI (CI=true), where a missing `dot` is a broken machine and fails.
@@ -11,6 +12,8 @@ import shutil
 
 import numpy as np
 import pytest
+
+from browser import launch
 
 # A module of user code, as someone would write it: file targets, tracebacks, print() and warnings are
 # tested against it. Line numbers matter (tests quote them): add new functions at the end. {scale} is
@@ -101,3 +104,8 @@ def pytest_runtest_setup(item):
         if os.environ.get("CI"):
             pytest.fail(f"{reason}, and CI must have it")
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    yield from launch()

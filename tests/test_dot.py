@@ -38,7 +38,7 @@ TINY_DOT = r'''digraph f {
 	n0 [label="x\nval 2\ngrad 2.88" color="#222222" fillcolor="#d5e8d4" id=n0 style="filled,bold" tooltip="x [input]\nshape scalar float64\nvalue 2.0\ngrad 2.88051086\nscope f\nat f.py:2\ncode y = np.sin(x * 3)"]
 	n1 [label="3\nval 3" fillcolor="#ffffff" fontcolor="#777777" id=n1 style="dashed,filled" tooltip="3 [const]\nshape scalar int64\nvalue 3.0\ngrad none\nscope f\nat f.py:2\ncode y = np.sin(x * 3)"]
 	n2 [label="y: sin\nval -0.279\ngrad 1" fillcolor="#fff2cc" id=n2 peripheries=2 tooltip="y [sin]\nshape scalar float64\nvalue -0.2794155\ngrad 1.0\nscope f\nat f.py:2\ncode y = np.sin(x * 3)"]
-	n0 -> n2 [label="×2.88" class=scaled color="#645041" id=e_n0_n2 penwidth=5 tooltip="d result / d operand = 3*cos(3*x)\nlocal factor 2.88051086\ngain 2.88051086\ngrad flow 2.88051086"]
+	n0 -> n2 [label="×2.88" class=scaled color="#bba671" id=e_n0_n2 penwidth=5 tooltip="d result / d operand = 3*cos(3*x)\nlocal factor 2.88051086\ngain 2.88051086\ngrad flow 2.88051086"]
 	n1 -> n2 [arrowhead=empty class=const color="#c4c4c4" id=e_n1_n2 penwidth=1 style=dotted tooltip="d result / d operand = x*cos(3*x)\nlocal factor none\ngain none\ngrad flow none"]
 }
 '''
@@ -169,8 +169,8 @@ def test_function_names_that_look_like_html_are_quoted():
 def test_unknown_option_names_the_option_and_lists_the_valid_ones():
     with pytest.raises(ga.RenderError, match=r"unknown option: 'colour' \(must be one of \['budget', "):
         to_dot(tiny(), colour="red")
-    assert sorted(OPTIONS) == ["budget", "collapse", "exploding", "fold", "formulas", "grads", "labels", "legend",
-                               "precision", "rankdir", "theme", "values", "vanishing"]
+    assert sorted(OPTIONS) == ["budget", "collapse", "color_by", "exploding", "fit_width", "fold", "formulas", "grads",
+                               "labels", "legend", "literals", "precision", "rankdir", "theme", "values", "vanishing"]
 
 
 @pytest.mark.parametrize("option,value", [
@@ -251,7 +251,7 @@ def test_scopes_become_clusters_without_the_root():
 
 def test_collapsed_scope_is_one_node_whose_edges_carry_the_combined_gain():
     G = ga.trace(helper_layers, 0.3)
-    src = to_dot(G, legend=False, collapse=0)
+    src = to_dot(G, legend=False, collapse=0, color_by="factor")
     assert "cluster_s" not in src and re.findall(r"\t(s\d) \[label=\"outer\\n", src) == ["s0", "s2"]
     e = edge_attrs(src)
     x = G.node_named("x")

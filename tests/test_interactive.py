@@ -15,9 +15,8 @@ from graphviz_ad.dot import plan
 from graphviz_ad.errors import RenderError
 from graphviz_ad.html import page_data, to_html
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from browser import Page, label
+
 # The only URLs a page may contain: the SVG and XLink namespace names, which are never fetched.
 NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
 
@@ -145,60 +144,6 @@ def test_command_line_writes_the_page_and_opens_it(tmp_path):
 
 
 # ---- the page in a real browser ------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; CI must run the browser tests (.ci/run installs chromium)")
-        pytest.skip(f"{CHROMIUM} is not installed (apt install chromium); CI runs these tests")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("the browser tests need Playwright's Python package: pip install -e '.[test]' "
-                    f"(no browser download: they drive {CHROMIUM})")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-class Page:
-    """A loaded page plus everything it said in the console and every URL it asked for."""
-
-    def __init__(self, browser, path, size=(1200, 700)):
-        self.page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-        self.messages, self.requests = [], []
-        self.page.on("console", lambda m: self.messages.append(f"{m.type}: {m.text}"))
-        self.page.on("pageerror", lambda e: self.messages.append(f"pageerror: {e}"))
-        self.page.on("request", lambda r: self.requests.append(r.url))
-        self.page.goto(path.as_uri())
-        self.page.wait_for_selector(".gad-counter:has-text('done')")
-
-    def text(self, selector):
-        """The element's text as one line, white space collapsed."""
-        return " ".join(self.page.inner_text(selector).split())
-
-    def ids(self, selector):
-        return self.page.eval_on_selector_all(selector, "els => els.map(e => e.id)")
-
-    def step(self):
-        return int(self.page.get_attribute(".gad-interactive", "data-step"))
-
-    def assert_clean(self):
-        assert self.messages == []
-        assert all(u.startswith("file://") for u in self.requests), self.requests
-
-
-def label(page, node, line):
-    """The visible text of a node's label line starting with `line` ('val' or 'grad'), else None."""
-    return page.page.evaluate(
-        """([id, line]) => {
-            const t = [...document.getElementById(id).querySelectorAll("text")]
-                .find(t => t.textContent.startsWith(line + " "));
-            return t && getComputedStyle(t).visibility === "visible" ? t.textContent : null;
-        }""", [f"gad-n{node}", line])
-
 
 def test_step_through_forward_then_backward(browser, G, tmp_path):
     path = tmp_path / "f.html"

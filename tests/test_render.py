@@ -69,7 +69,7 @@ def edges_of(svg):
 
 def test_each_edge_colour_matches_its_gain_and_widths_follow_the_flow(render_engine):
     G = traced()
-    svg = ga.render(G, engine=render_engine)
+    svg = ga.render(G, engine=render_engine, color_by="factor", literals=True)
     drawn = edges_of(svg)
     assert len(drawn) == G.number_of_edges()
     kinds = set()
@@ -89,7 +89,7 @@ def test_each_edge_colour_matches_its_gain_and_widths_follow_the_flow(render_eng
 
 def test_vanishing_and_exploding_edges_get_the_saturated_ends(render_engine):
     G = traced()
-    drawn = edges_of(ga.render(G, engine=render_engine))
+    drawn = edges_of(ga.render(G, engine=render_engine, color_by="factor"))
     colours = {drawn[f"n{a}", f"n{b}"][0] for a, b, d in G.edges(data=True) if d["gain"] and d["gain"] >= 1e3}
     assert colours == {style.THEMES["light"]["warm"]}
     colours = {drawn[f"n{a}", f"n{b}"][0] for a, b, d in G.edges(data=True) if d["gain"] and d["gain"] <= 1e-3}
@@ -217,7 +217,7 @@ def test_pygraphviz_draws_svg_with_no_dot_on_path(no_dot_on_path):
     pytest.importorskip("pygraphviz")
     assert shutil.which("dot") is None
     assert engine_module.find_engine() == "pygraphviz"
-    svg = ga.render(traced())
+    svg = ga.render(traced(), literals=True)
     assert len(edges_of(svg)) == traced().number_of_edges()
 
 
