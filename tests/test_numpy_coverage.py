@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import graphviz_ad
-from gradcheck import check_grads, projection, scalarize, to_scalar
+from gradcheck import check_grads, projection, real_spectrum_matrix, scalarize, to_scalar
 from graphviz_ad.errors import GraphvizAdWarning, TraceError
 
 rng = np.random.default_rng(0)
@@ -647,6 +647,24 @@ case("numpy_pinv[wide-batch]", np.linalg.pinv, R(2, 2, 3))
 case("numpy_qr", lambda x: np.linalg.qr(x), R(4, 3))
 case("numpy_qr[r-batch]", lambda x: np.linalg.qr(x, mode="r"), R(2, 3, 3))
 case("numpy_lstsq", lambda a, b: np.linalg.lstsq(a, b, rcond=None)[:2], R(5, 3), R(5, 2), argnum=(0, 1))
+def real_spectrum(*batch):
+    return real_spectrum_matrix(rng, *batch)
+
+
+REAL_SPECTRUM = real_spectrum()
+case("numpy_eig[values]", lambda x: np.linalg.eig(x).eigenvalues, REAL_SPECTRUM)
+case("numpy_eig[vectors]", lambda x: np.linalg.eig(x)[1], REAL_SPECTRUM)
+case("numpy_eig[abs-batch]", lambda x: np.abs(np.linalg.eig(x)[1]) * np.linalg.eig(x)[0][..., None, :],
+     real_spectrum(2))
+case("numpy_eigvals", np.linalg.eigvals, REAL_SPECTRUM)
+
+
+def test_eig_with_complex_eigenvalues_is_refused():
+    rotation = np.array([[0.0, -1.0], [1.0, 0.0]])
+    with pytest.raises(TraceError, match="complex eigenvalues .* out of scope; np.linalg.eigh"):
+        graphviz_ad.grad(lambda x: np.sum(np.linalg.eig(x)[0]))(rotation)
+
+
 case("numpy_cond", np.linalg.cond, well_conditioned(3))
 case("numpy_cond[fro]", lambda x: np.linalg.cond(x, "fro"), well_conditioned(3))
 case("numpy_array_api", lambda x, y: (np.linalg.vector_norm(x) + np.linalg.matrix_norm(x, ord="nuc")
@@ -693,6 +711,8 @@ ANALYTIC = [
     ("eigenvalue sum", lambda x: np.sum(np.linalg.eigvalsh(x)), lambda x: np.eye(3), sym_psd(3)),
     ("largest eigenvalue", lambda x: np.linalg.eigvalsh(x)[-1],
      lambda x: (lambda v: 2 * np.tril(np.outer(v, v)) - np.diag(v * v))(np.linalg.eigh(x)[1][:, -1]), sym_psd(3)),
+    ("eig: one eigenvalue", lambda x: np.linalg.eig(x)[0][1],   # d w / dx = (left eigenvector) (right)^T
+     lambda x: (lambda v: np.outer(np.linalg.inv(v)[1], v[:, 1]))(np.linalg.eig(x)[1]), real_spectrum()),
     ("cumprod", lambda x: np.cumprod(x)[-1], lambda x: np.prod(x) / x, U(0.5, 1.5, 4)),
     ("sort", lambda x: np.sort(x)[0], lambda x: (x == x.min()).astype(float), R(5)),
 ]
