@@ -31,19 +31,19 @@ import errno
 import functools
 import os
 import secrets
+import stat
 import sys
 import threading
 import time
 import traceback
-import warnings
 
 import click
 
 import graphviz_ad
 import graphviz_ad.samples
-from graphviz_ad import frontend
+from graphviz_ad import frontend, trace_limits
 from graphviz_ad.errors import (ExpressionError, GraphvizAdError, InputError, SourceSyntaxError, TargetError,
-                                UserCodeError)
+                                UserCodeError, collected_warnings)
 from graphviz_ad.targets import trace_inputs, user_frames
 
 _CLI_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -93,8 +93,11 @@ def handle_errors(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         debug = kwargs.get("debug", False)
+        budget = {"memory": kwargs.pop("max_memory", None), "ops": kwargs.pop("max_ops", None)}
         try:
-            return command(*args, **kwargs)
+            # any warning left, the library's or numpy's: one line, our style
+            with report_warnings(), graphviz_ad.limits(**budget):
+                return command(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as e:   # every failure becomes one line; --debug shows where it came from
@@ -154,8 +157,26 @@ def target_options(command):
                           shell_complete=_complete_target)(command)
 
 
+def _memory_size(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return trace_limits.parse_size(value)
+    except GraphvizAdError as e:
+        raise click.BadParameter(str(e)) from None
+
+
 def input_options(command):
-    """--at NAME=VALUE (repeatable), --seed and --wrt NAME (repeatable)."""
+    """--at NAME=VALUE (repeatable), --seed, --wrt NAME (repeatable), and the trace's limits --max-memory
+    and --max-ops (read by `handle_errors`, which runs the command under them)."""
+    command = click.option(
+        "--max-ops", type=click.IntRange(min=1), metavar="N",
+        help=f"Stop a trace that records more ops than this (an endless loop). [default: "
+             f"{trace_limits.DEFAULT_OPS:,}]")(command)
+    command = click.option(
+        "--max-memory", callback=_memory_size, metavar="SIZE",
+        help="Stop a trace that would hold more than this, e.g. 2GiB, 500MB. [default: a quarter of "
+             "this machine's memory, at most 4GiB]")(command)
     command = click.option(
         "--wrt", multiple=True, metavar="NAME",
         help="Differentiate with respect to this argument (repeatable); default: every float "
@@ -217,24 +238,16 @@ def load_graph(target, expr, at, seed, wrt, *, quiet=False):
     return trace_graph(loaded, inputs, wrt, quiet=quiet), loaded
 
 
-class report_warnings:
-    """Collects the library's warnings and prints each once as a ``Warning:`` line on stderr."""
-
-    def __enter__(self):
-        self._catcher = warnings.catch_warnings(record=True)
-        self._records = self._catcher.__enter__()
-        warnings.simplefilter("always")
-        return self
-
-    def __exit__(self, *exc):
-        self._catcher.__exit__(*exc)
-        seen = set()
-        for record in self._records:
-            text = _one_line(record.message)
-            if text not in seen:
-                seen.add(text)
-                click.echo(f"Warning: {text}", err=True)
-        return False
+@contextlib.contextmanager
+def report_warnings():
+    """Collects the warnings raised inside and prints each once as a ``Warning:`` line on stderr."""
+    texts = []
+    try:
+        with collected_warnings() as texts:
+            yield
+    finally:   # also when the step failed: the warnings may say why
+        for text in texts:
+            click.echo(f"Warning: {text}", err=True)
 
 
 class Progress:
@@ -300,29 +313,48 @@ class Progress:
 # ---------------------------------------------------------------------------------------------------
 # Output.
 
+STDOUT_NAMES = ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")   # all mean: write to stdout
+
+_SPECIAL_FILES = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+                  (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+
+
 def output_path(output, default_name, force):
-    """Where to write: None for stdout (``-o -``), else the path, refusing an existing file unless force.
+    """Where to write: None for stdout (``-o -`` or ``-o /dev/stdout``), else the path, refusing an
+    existing file unless force, and anything but a regular file even with force.
 
     Called before the work starts, so the user does not wait for a result that cannot be written.
     """
-    if output == "-":
+    if output in STDOUT_NAMES:
         return None
     path = output or default_name
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise UsageProblem(f"cannot write {path}: folder {os.path.dirname(path) or folder} does not exist")
-    if os.path.isdir(path):
-        raise UsageProblem(f"cannot write {path}: it is a folder")
+    _refuse_special(path)
     if os.path.lexists(path) and not force:
         raise RuntimeProblem(f"{path} already exists; use --force to overwrite it, or -o FILE "
                              "(-o - for stdout)")
     return path
 
 
+def _refuse_special(path):
+    """A folder, FIFO, device or socket at `path` (or where its symlink points) is never replaced."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:   # nothing there (or a dangling symlink, which is replaced as a file would be)
+        return
+    for test, what in _SPECIAL_FILES:
+        if test(mode):
+            raise UsageProblem(f"cannot write {path}: it is {what}, not a regular file; --force replaces "
+                               "regular files only (-o - writes to stdout)")
+
+
 def write_output(data, path, *, force=False):
     """Write bytes to `path` atomically (temp file in the same folder, then rename), or to stdout.
 
-    Nothing is left behind on failure: either the whole new file is there or the old state is.
+    Nothing is left behind on failure: either the whole new file is there or the old state is. The
+    temporary file's name is short whatever the output's, so any valid output name works.
     """
     if isinstance(data, str):
         data = data.encode()
@@ -331,10 +363,11 @@ def write_output(data, path, *, force=False):
         stream.write(data)
         stream.flush()
         return
-    if os.path.lexists(path) and not force:   # appeared while we worked
+    _refuse_special(path)   # may have appeared while we worked
+    if os.path.lexists(path) and not force:
         raise RuntimeProblem(f"{path} already exists; use --force to overwrite it")
     folder = os.path.dirname(os.path.abspath(path))
-    temp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+    temp = os.path.join(folder, f".graphviz-ad-{secrets.token_hex(6)}.tmp")
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)   # umask applies, as for open()
     except OSError as e:

@@ -6,12 +6,13 @@ graph with their findings marked (-o FILE).
 """
 
 import json
+import math
 
 import click
 
 import graphviz_ad
 from graphviz_ad import finding_kinds
-from graphviz_ad.targets import call_arguments, check_wrt
+from graphviz_ad.targets import check_inputs
 
 from . import common
 from .render_cmd import output_format
@@ -24,7 +25,7 @@ def _json(data):
 
 
 def _positive(ctx, param, value):
-    if value is not None and not value > 0:
+    if value is not None and not 0 < value < math.inf:
         raise click.BadParameter(f"must be a positive number, got {value}")
     return value
 
@@ -42,9 +43,12 @@ def _draw(G, report, output, force, quiet):
         common.status(f"Wrote {path} with {len(report.nodes)} marked nodes", quiet)
 
 
-def _stdout_taken(output, as_json):
-    if output == "-":
-        raise common.UsageProblem("-o - would mix the drawing with the report on stdout; give -o FILE")
+def _check_output(output, force):
+    """-o FILE is checked before the target is loaded; -o - would mix the drawing with the report."""
+    if output in common.STDOUT_NAMES:
+        raise common.UsageProblem(f"-o {output} would mix the drawing with the report on stdout; give -o FILE")
+    if output:
+        common.output_path(output, None, force)
 
 
 @click.command(context_settings={"max_content_width": 100})
@@ -80,7 +84,7 @@ def diagnose(target, expr, at, seed, wrt, as_json, fail_on, output, force, vanis
       graphviz-ad diagnose model.py:loss --at x='randn(8, 4)' --fail-on nan --fail-on exploding
       graphviz-ad diagnose relu_dead --json
     """
-    _stdout_taken(output, as_json)
+    _check_output(output, force)
     G, _ = common.load_graph(target, expr, at, seed, wrt, quiet=quiet)
     thresholds = {"vanishing": vanishing, "exploding": exploding, "saturation": saturation,
                   "dead_fraction": dead_fraction}
@@ -122,13 +126,10 @@ def check(target, expr, at, seed, wrt, as_json, output, force, eps, rtol, atol, 
       graphviz-ad check wrong_derivative
       graphviz-ad check my_ops.py:loss --at x='randn(5)' -o wrong.svg
     """
-    _stdout_taken(output, as_json)
+    _check_output(output, force)
     loaded, inputs = common.load_inputs(target, expr, at, seed, quiet=quiet)
-    check_wrt(loaded, inputs, wrt)
-    args, kwargs = call_arguments(loaded.fun, inputs)
-    with common.Progress(f"checking {loaded.name}", quiet=quiet), common.report_warnings():
-        report = graphviz_ad.check(loaded.fun, *args, wrt=list(wrt) or loaded.wrt, eps=eps, rtol=rtol,
-                                   atol=atol, **kwargs)
+    with common.Progress(f"checking {loaded.name}", quiet=quiet), common.report_warnings(), common.user_code():
+        report = check_inputs(loaded, inputs, wrt=wrt, eps=eps, rtol=rtol, atol=atol)
     click.echo(_json(report.to_dict()) if as_json else report.table(), nl=not as_json)
     _draw(report.graph, report, output, force, quiet)
     if not report.ok:

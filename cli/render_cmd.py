@@ -50,7 +50,8 @@ def drawing_options(flags, extra):
 
 def output_format(format, output):
     """--format, else the -o file's extension when it is a format, else svg; a mismatch is an error."""
-    suffix = os.path.splitext(output)[1].lstrip(".").lower() if output and output != "-" else ""
+    to_file = output and output not in common.STDOUT_NAMES
+    suffix = os.path.splitext(output)[1].lstrip(".").lower() if to_file else ""
     if format and suffix in graphviz_ad.FORMATS and suffix != format:
         raise common.UsageProblem(f"-o {output} ends in .{suffix} but --format is {format}; "
                                   f"drop one or make them agree")
@@ -87,12 +88,13 @@ def render(target, expr, at, seed, wrt, output, force, format, highlight, extra,
       graphviz-ad render sigmoid --format dot -o - | dot -Tpng > sigmoid.png
       graphviz-ad render sigmoid --format html --open
     """
-    if open_file and output == "-":
+    if open_file and output in common.STDOUT_NAMES:
         raise common.UsageProblem("--open needs a file to open: give -o FILE (or no -o), not -o -")
     fmt = output_format(format, output)
     options = drawing_options(flags, extra)
+    given = common.output_path(output, None, force) if output else None   # before any code runs
     loaded, inputs = common.load_inputs(target, expr, at, seed, quiet=quiet)
-    path = common.output_path(output, f"{loaded.name}.{fmt}", force)
+    path = given if output else common.output_path(None, f"{loaded.name}.{fmt}", force)
     try:
         G = common.trace_graph(loaded, inputs, wrt, quiet=quiet)
     except graphviz_ad.GraphvizAdError as e:

@@ -4,7 +4,9 @@ derivative factors, and render it with Graphviz.
 The graph's attributes are documented in docs/graph-contract.md.
 """
 
-from .errors import EngineNotFound, GradError, GraphvizAdError, GraphvizAdWarning, RenderError, TraceError
+from .errors import (BudgetError, EngineNotFound, GradError, GraphFileError, GraphvizAdError, GraphvizAdWarning,
+                     RenderError, TraceError)
+from .trace_limits import limits
 from .graph import Graph
 from .ops import (PRIMITIVES, Primitive, cross_entropy, log_softmax, logsumexp, mse, relu, sigmoid,
                   softmax, softplus)
@@ -18,17 +20,18 @@ from .render import FORMATS, render
 from .html import to_html
 from .notebook import interactive
 from .expression import ExpressionError, expression
-from .targets import (InputError, SourceSyntaxError, Target, TargetError, UserCodeError, load_target,
-                      parse_value, resolve_inputs, trace_inputs, trace_target)
+from .targets import (InputError, SourceSyntaxError, Target, TargetError, UserCodeError, check_inputs,
+                      load_target, parse_value, resolve_inputs, trace_inputs, trace_target)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "trace", "grad", "value_and_grad", "Graph", "primitive", "Primitive", "PRIMITIVES",
     "sigmoid", "relu", "softplus", "softmax", "log_softmax", "logsumexp", "cross_entropy", "mse",
-    "GraphvizAdError", "TraceError", "GradError", "GraphvizAdWarning",
+    "GraphvizAdError", "TraceError", "BudgetError", "GradError", "GraphvizAdWarning", "limits",
     "diagnose", "Report", "Finding", "paths", "Paths", "check", "CheckReport",
-    "to_dot", "render", "to_html", "interactive", "load_json", "FORMATS", "RenderError", "EngineNotFound",
+    "to_dot", "render", "to_html", "interactive", "load_json", "GraphFileError", "FORMATS", "RenderError",
+    "EngineNotFound",
     "expression", "ExpressionError", "load_target", "parse_value", "resolve_inputs", "trace_target",
-    "trace_inputs", "Target", "TargetError", "SourceSyntaxError", "InputError", "UserCodeError",
+    "trace_inputs", "check_inputs", "Target", "TargetError", "SourceSyntaxError", "InputError", "UserCodeError",
 ]

@@ -15,7 +15,9 @@ def backward(tape, output, seed, keep_flows=False):
         path to the output, or a node that needs none). With `keep_flows`, `flows[(operand, result)]` is
         the term the edge operand -> result added into the operand's gradient, and
         `derivs[(operand, result, argnum)]` the elementwise derivative that term was made from (kept for
-        the edge's local_factor; absent for derivatives that are constants); otherwise both are None.
+        the edge's local_factor; absent for derivatives that are constants); otherwise both are None,
+        and each op's gradient is let go as soon as its VJP has run (only the leaves' are kept), so
+        `grad` holds little more than the forward values.
     """
     entries = tape.entries
     grads = [None] * len(entries)
@@ -42,6 +44,8 @@ def backward(tape, output, seed, keep_flows=False):
                 derivs[(parent, node, 0)] = deriv
             previous = grads[parent]
             grads[parent] = term if previous is None else previous + term
+            if not keep_flows:   # grad needs the inputs' gradients only: let this one go now
+                grads[node] = None
             continue
         for argnum, parent in enumerate(entry.parents):
             if parent is None or not entries[parent].requires_grad:
@@ -56,6 +60,8 @@ def backward(tape, output, seed, keep_flows=False):
                 term = prim.vjp(argnum, g, entry.value, args, entry.kwargs)
             previous = grads[parent]
             grads[parent] = term if previous is None else previous + term
+        if not keep_flows:
+            grads[node] = None
     return grads, flows, derivs
 
 

@@ -29,6 +29,7 @@ def build_graph(tape, backward_pass, output, leaves):
 
     names = node_names(tape)
     text = _SourceText()
+    _node_value = _GraphArrays(tape, leaves)
     sites = tape.sites
     nodes, edges = [], []
     for i, j in new_id.items():
@@ -56,7 +57,8 @@ def build_graph(tape, backward_pass, output, leaves):
                 if p is not None:
                     by_parent.setdefault(p, []).append(argnum)
         for p, argnums in by_parent.items():
-            edges.append((new_id[p], j, _edge_data(tape, grads, flows, derivs, names, p, i, argnums)))
+            edges.append((new_id[p], j, _edge_data(tape, grads, flows, derivs, names, p, i, argnums,
+                                                   _node_value)))
     G = Graph()
     G.add_nodes_from(nodes)
     G.add_edges_from(edges)
@@ -141,7 +143,7 @@ def _formula(prim, argnum, slot_names, args, kwargs):
     return text
 
 
-def _edge_data(tape, grads, flows, derivs, names, parent, node, argnums):
+def _edge_data(tape, grads, flows, derivs, names, parent, node, argnums, _node_value):
     entries = tape.entries
     entry = entries[node]
     prim, ans, args, kwargs = entry.prim, entry.value, entry.args, entry.kwargs
@@ -172,15 +174,55 @@ def _edge_data(tape, grads, flows, derivs, names, parent, node, argnums):
 
 
 def _norm(a):
-    return float(np.sqrt(np.sum(np.square(np.asarray(a, dtype=float)))))
+    """The 2-norm, scaled by the largest element when squaring would underflow to 0 or overflow to inf
+    (gradients of 1e-200 are real; their gains must not divide by zero)."""
+    a = np.asarray(a, dtype=float)
+    with np.errstate(all="ignore"):
+        norm = float(np.sqrt(np.sum(np.square(a))))
+        if 0 < norm < np.inf:
+            return norm
+        top = float(np.max(np.abs(a))) if a.size else 0.0
+        if not 0 < top < np.inf:
+            return top
+        return top * float(np.sqrt(np.sum(np.square(a / top))))
 
 
-def _node_value(v):
-    kind = type(v)
-    if kind is float or v is None:
+class _GraphArrays:
+    """A value as the graph keeps it: scalars as Python numbers, arrays read-only.
+
+    An array the trace made itself (an op's result, a gradient, a derivative, a copied argument) is kept
+    as it is, not copied: so a node's grad and its only out-edge's grad_flow are one array, and a
+    constant local factor is a broadcast view. That keeps a graph near two arrays per op (value and
+    gradient) instead of five. Read-only, so that sharing can never be seen. An array of the user's
+    (a literal or global array lifted into a constant, a user primitive's result) or a view of one is
+    copied, so the user's own arrays are never frozen or aliased.
+    """
+
+    def __init__(self, tape, leaves):
+        arguments = set(leaves)
+        self.users = {id(_memory_of(e.value)) for i, e in enumerate(tape.entries) if type(e.value) is np.ndarray
+                      and (e.prim is None and i not in arguments or getattr(e.prim, "user", False))}
+
+    def __call__(self, v):
+        kind = type(v)
+        if kind is float or v is None:
+            return v
+        if kind is np.float64:
+            return float(v)
+        if np.ndim(v) == 0:
+            return float(v) if np.result_type(v).kind in "fiub" else v
+        if kind is not np.ndarray:
+            v = np.array(v)
+        else:
+            memory = _memory_of(v)
+            if memory.base is not None or id(memory) in self.users:   # memory that is not the trace's own
+                v = np.array(v)
+        v.flags.writeable = False
         return v
-    if kind is np.float64:
-        return float(v)
-    if np.ndim(v) == 0:
-        return float(v) if np.result_type(v).kind in "fiub" else v
-    return np.array(v)   # an owned, writable copy (broadcast views are neither)
+
+
+def _memory_of(array):
+    """The array that owns `array`'s memory (itself, or the base its view chain ends at)."""
+    while type(array.base) is np.ndarray:
+        array = array.base
+    return array

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .diagnose import Finding, Report, short_number, table_lines, to_plain
+from .diagnose import Finding, Report, short_number, table_lines
+from .json_values import json_data
 from .errors import GraphvizAdError
 from .ops.core import PRIMITIVES
 from .ops.core import primitive as _declare
@@ -95,7 +96,7 @@ class CheckReport(Report):
         return all(c.ok for c in self.inputs) and all(c.ok is not False for c in self.primitives)
 
     def to_dict(self):
-        return to_plain({"ok": self.ok, "findings": [f.to_dict() for f in self.findings],
+        return json_data({"ok": self.ok, "findings": [f.to_dict() for f in self.findings],
                        "inputs": [{"name": c.name, "node": c.node, "max_error": c.max_error,
                                    "rel_error": c.rel_error, "ok": c.ok} for c in self.inputs],
                        "primitives": [{"op": c.op, "node": c.node, "argnum": c.argnum, "edge": list(c.edge),
@@ -138,8 +139,10 @@ def check(fun, *args, wrt=None, eps=1e-6, rtol=1e-5, atol=1e-7, max_elements=100
     Raises:
         GraphvizAdError: the arguments cannot be matched to the traced inputs.
     """
-    if not (eps > 0 and rtol >= 0 and atol >= 0) or not isinstance(max_elements, int) or max_elements < 1:
-        raise GraphvizAdError("check: eps must be > 0, rtol and atol >= 0, max_elements a positive integer")
+    if not (0 < eps < math.inf and 0 <= rtol < math.inf and 0 <= atol < math.inf) or \
+            not isinstance(max_elements, int) or max_elements < 1:
+        raise GraphvizAdError("check: eps must be > 0 and finite, rtol and atol >= 0 and finite, "
+                              "max_elements a positive integer")
     G = trace(fun, *args, wrt=wrt, **kwargs)
     rng = np.random.default_rng(random_seed)
     bound = bind(fun, args, kwargs)

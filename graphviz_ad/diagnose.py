@@ -13,6 +13,7 @@ import numpy as np
 
 from . import finding_kinds
 from .errors import GraphvizAdError
+from .json_values import json_data
 from .summary import Summary
 
 # op -> the largest value its derivative takes; a local factor below `saturation` times that is "saturated".
@@ -57,7 +58,7 @@ class Finding:
         """Plain JSON-ready data."""
         return {"kind": self.kind, "level": self.level, "message": self.message,
                 "nodes": list(self.nodes), "edges": [list(e) for e in self.edges],
-                "source": self.source, "code": self.code, "figures": to_plain(self.figures)}
+                "source": self.source, "code": self.code, "figures": json_data(self.figures)}
 
 
 class Report:
@@ -115,7 +116,7 @@ class Report:
     def to_dict(self):
         """Plain JSON-ready data: the findings and the gradient-flow table."""
         return {"function": self.graph.graph.get("function", ""),
-                "findings": [f.to_dict() for f in self.findings], "gradient_flow": to_plain(self.flow)}
+                "findings": [f.to_dict() for f in self.findings], "gradient_flow": json_data(self.flow)}
 
     def table(self):
         """The findings and the gradient-flow table as aligned text."""
@@ -186,12 +187,13 @@ def diagnose(G, *, vanishing=1e-6, exploding=1e6, vanishing_relative=1e-6, explo
             raise GraphvizAdError(f"diagnose: {name} must be a positive number, got {v!r}")
     order = topological_order(G)
     findings = []
-    findings += nan_origins(G, order, max_origins)
-    findings += _gradient_sizes(G, order, vanishing, exploding, vanishing_relative, exploding_relative)
-    findings += weakest_paths(G, order)
-    findings += _saturated(G, saturation, saturated_fraction)
-    findings += _dead(G, dead_fraction)
-    return Report(G, findings, gradient_flow(G))
+    with np.errstate(all="ignore"):   # huge and non-finite values are what is being looked for
+        findings += nan_origins(G, order, max_origins)
+        findings += _gradient_sizes(G, order, vanishing, exploding, vanishing_relative, exploding_relative)
+        findings += weakest_paths(G, order)
+        findings += _saturated(G, saturation, saturated_fraction)
+        findings += _dead(G, dead_fraction)
+        return Report(G, findings, gradient_flow(G))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -205,8 +207,18 @@ def topological_order(G):
     return list(nx.topological_sort(G))
 
 
-def extreme_paths(G, order=None, weakest=True):
+def log_gain(gain):
+    """An edge's gain in log space for path products: None (no gradient, or NaN) is left out; 0 is -inf."""
+    if gain is None or gain != gain:
+        return None
+    return math.log(gain) if gain > 0 else -math.inf
+
+
+def extreme_paths(G, order=None, weakest=True, step=log_gain):
     """Best product of edge gains from every node to the output, by DP in log space.
+
+    Args:
+        step: an edge's gain -> its term of the log-product, or None to leave the edge out.
 
     Returns:
         (best, nxt): `best[n]` is log(product of gains) of the weakest (or strongest) path from n to the
@@ -223,10 +235,10 @@ def extreme_paths(G, order=None, weakest=True):
         b = arg = None
         for s, d in succ[n].items():
             rest = best.get(s)
-            gain = d.get("gain")
-            if rest is None or gain is None or gain != gain:   # unreachable, no gradient, or NaN
+            term = step(d.get("gain")) if rest is not None else None
+            if term is None:   # unreachable, no gradient, or left out
                 continue
-            val = (math.log(gain) if gain > 0 else -math.inf) + rest
+            val = term + rest
             if b is None or (val < b if weakest else val > b):
                 b, arg = val, s
         if b is not None:
@@ -617,18 +629,3 @@ def table_lines(header, rows):
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     fmt = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()
     return [fmt(header), fmt(["-" * w for w in widths]), *map(fmt, rows)]
-
-
-def to_plain(x):
-    """numpy scalars and arrays -> Python numbers and lists, recursively (for JSON)."""
-    if isinstance(x, dict):
-        return {k: to_plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [to_plain(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None if math.isnan(x) else ("inf" if x > 0 else "-inf")
-    return x

@@ -57,7 +57,7 @@ def split_list(text, separators=r"[;\n]"):
     return [item.strip() for item in re.split(separators, text or "") if item.strip()]
 
 
-def draw(target, fields, *, id_prefix=None, base_dir=None):
+def draw(target, fields, *, id_prefix=None, base_dir=None, allow_code=True):
     """Trace a TARGET at the inputs its fields give and draw it as an inline SVG (or interactive page).
 
     Args:
@@ -66,6 +66,8 @@ def draw(target, fields, *, id_prefix=None, base_dir=None):
         fields: field name -> its text (see `FIELDS`); a flag such as ``diagnose`` may be "" or None.
         id_prefix: prefix of every id in the SVG, so several drawings can share a page.
         base_dir: the folder a relative ``file.py`` path is read from; default the current one.
+        allow_code: False draws samples and expressions only, refusing ``file.py:function`` and
+            ``module:function`` targets (which run code) before anything is imported.
 
     Returns:
         Drawing.
@@ -78,7 +80,7 @@ def draw(target, fields, *, id_prefix=None, base_dir=None):
     if unknown:
         raise RenderError(f"unknown field :{unknown[0]}: (fields: {', '.join(FIELDS)})")
     linecache.checkcache()   # nodes quote their source lines: a long-lived docs server must see edited files
-    loaded = load(target, fields.get("expr"), base_dir=base_dir or os.getcwd())
+    loaded = load(target, fields.get("expr"), base_dir=base_dir or os.getcwd(), allow_code=allow_code)
     seed = (fields.get("seed") or "0").strip()
     if not seed.isdigit():
         raise InputError(f":seed: {seed!r} is not a whole number >= 0")

@@ -6,8 +6,10 @@ returns bytes: it knows nothing of traced graphs, so `render` and the interactiv
 """
 
 import os
+import re
 import shutil
 import subprocess
+import time
 
 from .errors import EngineNotFound, RenderError
 
@@ -86,11 +88,9 @@ def run_engine(source, format="svg", engine=None, timeout=None):
             return pygraphviz.AGraph(string=source).draw(format=format, prog="dot")
         except (ValueError, TypeError, OSError) as e:
             raise RenderError(f"Graphviz (pygraphviz) could not draw {format}: {str(e).strip()}") from e
-    # SOURCE_DATE_EPOCH keeps cairo's PDF creation date fixed, so PDFs are reproducible too.
-    env = dict(os.environ, SOURCE_DATE_EPOCH=os.environ.get("SOURCE_DATE_EPOCH", "0"))
     timeout = LAYOUT_TIMEOUT if timeout is None else timeout
     try:
-        done = subprocess.run([engine, f"-T{format}"], input=source.encode("utf-8"), capture_output=True, env=env,
+        done = subprocess.run([engine, f"-T{format}"], input=source.encode("utf-8"), capture_output=True,
                               timeout=timeout)
     except OSError as e:
         raise EngineNotFound(f"cannot run Graphviz {engine!r}: {e}; {INSTALL_HINT}") from e
@@ -106,7 +106,8 @@ def run_engine(source, format="svg", engine=None, timeout=None):
 
 
 def draw(source, format="svg", engine=None, id_prefix=None, timeout=None):
-    """`run_engine`, with every id of an SVG starting with `id_prefix` (the prefix the DOT source's ids have).
+    """`run_engine`, with every id of an SVG starting with `id_prefix` (the prefix the DOT source's ids
+    have), and a PDF's creation date fixed (`fixed_pdf_date`), so the same graph gives the same bytes.
 
     Graphviz names each tooltip's anchor "a_" + id, which would put the prefix second; it is moved to the
     front, so several drawings can share one HTML page.
@@ -115,4 +116,24 @@ def draw(source, format="svg", engine=None, id_prefix=None, timeout=None):
     if format == "svg" and id_prefix:
         for form in {id_prefix, id_prefix.replace("-", "&#45;")}:
             data = data.replace(f'id="a_{form}'.encode(), f'id="{form}a_'.encode())
+    if format == "pdf":
+        data = fixed_pdf_date(data)
     return data
+
+
+_PDF_DATE = re.compile(rb"/(CreationDate|ModDate) \(D:(\d{14})(Z|[+-]\d\d'\d\d'?)?\)")
+
+
+def fixed_pdf_date(pdf):
+    """A PDF's creation date set to $SOURCE_DATE_EPOCH (default 0, 1970-01-01).
+
+    Cairo writes the current time whatever the environment says, through both engines; the date is
+    rewritten in place, with the same length, so the file's cross-reference offsets stay right.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "0")
+    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(int(epoch) if epoch.isdigit() else 0)).encode()
+    zones = {1: b"Z", 6: b"+00'00", 7: b"+00'00'"}
+
+    def fixed(m):
+        return b"/" + m[1] + b" (D:" + stamp + (zones[len(m[3])] if m[3] else b"") + b")"
+    return _PDF_DATE.sub(fixed, pdf)

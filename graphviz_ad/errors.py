@@ -6,6 +6,9 @@ for `resolve_inputs(target, at=...)`). A front end that calls them otherwise, th
 `GraphvizAdError.worded`, so one check serves every front end.
 """
 
+import contextlib
+import warnings
+
 # What a front end lets users give, by the library's name for it: inputs (at), the arguments to
 # differentiate (wrt), the random seed of inputs (seed), an expression instead of a TARGET (expr),
 # nodes to mark by name (highlight) and drawing options as KEY=VALUE (option).
@@ -48,8 +51,18 @@ class TraceError(GraphvizAdError):
     """An operation cannot be traced; the message names it, the user's file:line and what to use instead."""
 
 
+class BudgetError(TraceError):
+    """A trace went past its memory budget or its limit on recorded ops (see `graphviz_ad.limits`); the
+    message names the op, the user's file:line and the size."""
+
+
 class GradError(GraphvizAdError):
     """A gradient was asked for in a way that has no answer (non-scalar output, bad argnum, ...)."""
+
+
+class GraphFileError(GraphvizAdError, ValueError):
+    """A JSON graph given to `load_json` is malformed: not JSON, not written by graphviz-ad, or not a graph
+    the contract allows (a missing or mistyped attribute, an edge to no node, a cycle, no output)."""
 
 
 class GraphvizAdWarning(UserWarning):
@@ -101,3 +114,20 @@ class UserCodeError(GraphvizAdError):
         super().__init__(message)
         self.exception = exception
         self.frames = frames
+
+
+@contextlib.contextmanager
+def collected_warnings():
+    """Collect the warnings raised inside, for a front end to report in its own style (the command line's
+    ``Warning:`` lines, a docs builder's warnings with the page's file:line) instead of Python's.
+
+    Yields a list that holds, once the block has ended, each warning's message on one line, once each.
+    graphviz-ad's own warnings are collected every time; others follow the warning filters in force.
+    """
+    texts = []
+    with warnings.catch_warnings(record=True) as records:
+        warnings.simplefilter("always", GraphvizAdWarning)
+        try:
+            yield texts
+        finally:
+            texts.extend(dict.fromkeys(" ".join(str(r.message).split()) for r in records))

@@ -162,6 +162,8 @@ class _Checker:
             value = node.value
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 self.fail(node, f"a {type(value).__name__} constant")
+            if isinstance(value, int) and abs(value) > MAX_MAGNITUDE:   # float() of it would overflow
+                self.fail(node, f"a constant this large (|value| > {MAX_MAGNITUDE:g})")
             return self.bounded(node, float(value))
         if isinstance(node, ast.Name):
             return self.name(node)
@@ -291,6 +293,105 @@ class _Checker:
         return self.bounded(node, value)
 
 
+# ---------------------------------------------------------------------------------------------------
+# Sizes before anything runs: the shape of every array an expression makes, from its inputs' shapes.
+
+_SAME_SHAPE = {"softmax", "log_softmax"}
+_REDUCTIONS = {"sum", "mean", "prod", "max", "min", "std", "var", "norm", "logsumexp"}
+_BROADCASTING = {"maximum", "minimum", "hypot", "arctan2", "atan2", "logaddexp", "where", "clip"}
+
+
+class _Unknown(Exception):
+    """A shape the estimate cannot tell (numpy will say what is wrong, if anything, when it runs)."""
+
+
+def array_sizes(fun, inputs):
+    """Every array `fun` (from `expression`) would make at `inputs`, found from shapes alone.
+
+    Returns:
+        list of (piece of the expression text, shape, column), one per operation, in evaluation
+        order; shapes the estimate cannot tell are left out.
+    """
+    tree = getattr(fun, "tree", None)
+    if tree is None:
+        return []
+    shapes = {name: np.shape(value) for name, value in inputs.items()}
+    found = []
+    try:
+        _shape(tree.body, shapes, fun.expression, found)
+    except (_Unknown, ValueError, IndexError, TypeError):
+        pass
+    return found
+
+
+def _shape(node, shapes, text, found):
+    if isinstance(node, ast.Constant):
+        return ()
+    if isinstance(node, ast.Name):
+        if node.id in CONSTANTS:
+            return ()
+        if node.id not in shapes:
+            raise _Unknown(node.id)
+        return shapes[node.id]
+    if isinstance(node, ast.BinOp):
+        a, b = _shape(node.left, shapes, text, found), _shape(node.right, shapes, text, found)
+        shape = _matmul_shape(a, b) if isinstance(node.op, ast.MatMult) else np.broadcast_shapes(a, b)
+    elif isinstance(node, ast.UnaryOp):
+        shape = _shape(node.operand, shapes, text, found)
+    elif isinstance(node, ast.Compare):
+        shape = np.broadcast_shapes(_shape(node.left, shapes, text, found),
+                                    _shape(node.comparators[0], shapes, text, found))
+    elif isinstance(node, ast.Subscript):
+        base = _shape(node.value, shapes, text, found)
+        parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        index = tuple(slice(*(None if b is None else ast.literal_eval(b) for b in (p.lower, p.upper, p.step)))
+                      if isinstance(p, ast.Slice) else ast.literal_eval(p) for p in parts)
+        # indexing a zero-stride view of the base's shape costs no memory, and numpy gives the shape
+        shape = np.lib.stride_tricks.as_strided(np.zeros(1, np.uint8), base, (0,) * len(base))[index].shape
+    elif isinstance(node, ast.Call):
+        shape = _call_shape(node, [_shape(a, shapes, text, found) for a in node.args])
+    else:
+        raise _Unknown(type(node).__name__)
+    found.append((ast.get_source_segment(text, node) or "", tuple(shape), node.col_offset + 1))
+    return tuple(shape)
+
+
+def _call_shape(node, args):
+    name = node.func.id
+    if name in _BROADCASTING:
+        return np.broadcast_shapes(*args)
+    if name in _REDUCTIONS:
+        axis = next((ast.literal_eval(k.value) for k in node.keywords if k.arg == "axis"), None)
+        if axis is None:
+            return ()
+        axes = {a % len(args[0]) for a in (axis if isinstance(axis, tuple) else (axis,))}
+        return tuple(n for k, n in enumerate(args[0]) if k not in axes)
+    if name == "outer":
+        return (math.prod(args[0]), math.prod(args[1]))
+    if name == "transpose":
+        return tuple(reversed(args[0]))
+    if name == "dot":
+        a, b = args
+        if not a or not b:
+            return a or b
+        return _matmul_shape(a, b) if len(b) <= 2 else a[:-1] + b[:-2] + b[-1:]
+    if len(args) == 1:   # every other function works elementwise
+        return args[0]
+    raise _Unknown(name)
+
+
+def _matmul_shape(a, b):
+    if not a or not b:
+        raise _Unknown("@ of a scalar")
+    if len(a) == 1 and len(b) == 1:
+        return ()
+    if len(a) == 1:
+        return b[:-2] + b[-1:]
+    if len(b) == 1:
+        return a[:-1]
+    return np.broadcast_shapes(a[:-2], b[:-2]) + (a[-2], b[-1])
+
+
 def _small_int(node, limit=_MAX_AXIS):
     """The int a constant index node stands for (``3`` or ``-3``), else None."""
     negative = False
@@ -326,6 +427,7 @@ def _compile(text, tree, inputs, name):
     fun.__module__ = __name__
     fun.expression = stripped
     fun.inputs = inputs
+    fun.tree = tree   # the checked AST: `array_sizes` reads shapes off it before anything runs
     return fun
 
 

@@ -14,13 +14,14 @@ from .errors import InputError, RenderError, TargetError, worded_error
 from .targets import load_target
 
 
-def load(target=None, expr=None, *, base_dir=None):
+def load(target=None, expr=None, *, base_dir=None, allow_code=True):
     """The Target of a TARGET text or of an expression: exactly one of them must be given.
 
     Args:
         target: ``path/to/file.py:function``, ``package.module:function`` or a sample's name.
         expr: a math expression instead (see `graphviz_ad.expression`).
         base_dir: the folder a relative ``file.py`` path is read from; default the current one.
+        allow_code: False refuses file and module targets, which run code (see `load_target`).
 
     Raises:
         TargetError: both or neither given, or the TARGET cannot be loaded (see `load_target`).
@@ -33,7 +34,7 @@ def load(target=None, expr=None, *, base_dir=None):
                                         "package.module:function, a sample's name, or {expr} 'EXPRESSION'")
     if expr:
         return load_target(expr, expr=True)
-    return load_target(resolve_file(target, base_dir) if base_dir else target)
+    return load_target(resolve_file(target, base_dir) if base_dir else target, allow_code=allow_code)
 
 
 def resolve_file(target, base_dir):

@@ -9,7 +9,6 @@ Only the attributes of docs/graph-contract.md are read; see docs/interactive.md.
 import hashlib
 import html
 import json
-import math
 import re
 from collections import defaultdict
 from dataclasses import replace
@@ -20,6 +19,7 @@ import numpy as np
 from . import style
 from .dot import dot_id, plan, plan_to_dot
 from .engine import draw
+from .json_values import json_number
 
 MAX_TEXT = 400  # characters of a value written out in full (arrays are already truncated by style.full_text)
 # Play speeds: milliseconds per step and their names. The page picks the first that plays a whole pass
@@ -99,7 +99,7 @@ def page_data(G, drawing, highlight=None):
         edges.append({
             "u": u, "v": w, "el": f"e_{dot_id(ru)}_{dot_id(rw)}" if ru != rw else None,
             "formula": str(d.get("formula", "")),
-            "f": _number(factor) if factor is not None and np.ndim(factor) == 0 else None,
+            "f": json_number(factor) if factor is not None and np.ndim(factor) == 0 else None,
             "ft": _summary(factor, precision), "gain": _summary(d.get("gain"), precision),
             "flow": _summary(d.get("grad_flow"), precision), "flowf": _full(d.get("grad_flow"), precision),
             "mark": edge_marks.get((u, w)),
@@ -156,12 +156,6 @@ def _full(x, precision):
         return None
     text = style.full_text(x, precision)
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + " ..."
-
-
-def _number(x):
-    """A scalar as a JSON number, or the text 'nan' / 'inf' / '-inf' (JSON has no non-finite numbers)."""
-    x = float(x)
-    return x if math.isfinite(x) else style.fmt(x)
 
 
 def _json(data):

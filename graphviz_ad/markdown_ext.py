@@ -16,6 +16,12 @@ MkDocs, list ``graphviz_ad.markdown_ext`` under ``markdown_extensions:`` in mkdo
 cannot be drawn shows its error in the page and logs a warning (on a logger under ``mkdocs``, so
 ``mkdocs build --strict`` fails on it).
 
+Trust: a ``file.py:function`` or ``module:function`` TARGET runs code when the page is converted
+(importing a file or module runs it; ``os:system`` is a module and a function). For pages written by
+others, turn that off: ``markdown.markdown(text, extensions=[AutodiffGraphExtension(allow_code=False)])``,
+or ``allow_code: false`` under the extension in mkdocs.yml. Then only samples and expressions (parsed
+against a whitelist, never run) are drawn, and a code TARGET shows an error, with nothing imported.
+
 The drawing itself is `graphviz_ad.embed.draw`, shared with the Sphinx extension.
 """
 
@@ -27,6 +33,7 @@ from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 
 from .embed import draw, failure_text
+from .errors import collected_warnings
 from .targets import TargetError
 
 _BLOCK = re.compile(r"^(?P<fence>`{3,}|~{3,})[ \t]*\{?\.?autodiff-graph\}?[ \t]*\n(?P<body>.*?)\n?"
@@ -73,13 +80,19 @@ class GraphBlocks(Preprocessor):
         self.extension.count += 1
         prefix = f"{self.extension.getConfig('id_prefix')}{self.extension.count}-"
         try:
-            target, fields = parse_block(match["body"])
-            drawing = draw(target, fields, id_prefix=prefix, base_dir=self.extension.getConfig("base_dir") or None)
+            with collected_warnings() as notes:
+                target, fields = parse_block(match["body"])
+                drawing = draw(target, fields, id_prefix=prefix, base_dir=self.extension.getConfig("base_dir") or None,
+                               allow_code=bool(self.extension.getConfig("allow_code")))
         except Exception as e:   # one bad block must not stop the whole site: show and log why
             message = failure_text(e)
+            for note in notes:
+                log.warning("autodiff-graph: %s", note)
             log.warning("autodiff-graph: %s", message)
             return "\n\n" + self.md.htmlStash.store(
                 f'<pre class="autodiff-graph-error">autodiff-graph: {html.escape(message)}</pre>') + "\n\n"
+        for note in notes:   # the library's warnings, on the extension's logger (mkdocs --strict fails on them)
+            log.warning("autodiff-graph %s: %s", target or fields.get("expr", ""), note)
         return "\n\n" + self.md.htmlStash.store(figure_html(drawing)) + "\n\n"
 
 
@@ -91,12 +104,14 @@ def figure_html(drawing):
 
 
 class AutodiffGraphExtension(Extension):
-    """The ``autodiff-graph`` fenced block. Config: ``id_prefix`` (default "adg-"), ``base_dir``."""
+    """The ``autodiff-graph`` fenced block. Config: ``id_prefix`` (default "adg-"), ``base_dir``, ``allow_code``."""
 
     def __init__(self, **kwargs):
         self.config = {
             "id_prefix": ["adg-", "start of every SVG id; the block's number on the page follows"],
             "base_dir": ["", "folder that relative file.py targets are read from (default: the current one)"],
+            "allow_code": [True, "draw file.py:function and module:function targets, which run code; False "
+                                 "for pages written by others (samples and expressions only)"],
         }
         self.count = 0
         super().__init__(**kwargs)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .diagnose import check_graph, count_paths, extreme_paths, short_number, to_plain, topological_order
+from .diagnose import check_graph, count_paths, extreme_paths, short_number, topological_order
+from .json_values import json_data
 from .errors import GraphvizAdError
 from .ops.core import unbroadcast
 from .summary import Summary
@@ -78,7 +79,7 @@ class Paths:
     def to_dict(self):
         """Plain JSON-ready data."""
         count = self.count if self.count < 2**63 else _count_text(self.count)
-        return to_plain({"wrt": self.wrt, "node": self.node, "count": count, "complete": self.complete,
+        return json_data({"wrt": self.wrt, "node": self.node, "count": count, "complete": self.complete,
                        "gradient": self.gradient, "total": self.total, "note": self.note,
                        "paths": [{"nodes": list(p.nodes), "names": [self.names[n] for n in p.nodes],
                                   "formulas": list(p.formulas), "factors": list(p.factors),
@@ -112,7 +113,8 @@ def paths(G, wrt=None, limit=20):
         G: a graph from `graphviz_ad.trace`.
         wrt: the input's name or node id; may be omitted when the graph has one input.
         limit: list at most this many paths, the largest |product| first (ranked by the product of the
-            edges' gains, which is |product| for scalar graphs). The count is always exact.
+            edges' gains, which is |product| for scalar graphs); paths through a NaN gain come first,
+            then those through an Inf. The count is always exact.
 
     Returns:
         Paths: the count, the listed paths and the gradient they add up to.
@@ -133,7 +135,7 @@ def paths(G, wrt=None, limit=20):
     node = _input_node(G, wrt)
     order = topological_order(G)
     count = count_paths(G, node, order)
-    best, nxt = extreme_paths(G, order, weakest=False)
+    best, nxt = extreme_paths(G, order, weakest=False, step=_rank_step)
     found = _largest(G, node, best, nxt, limit) if count else []
     seed = G.graph.get("seed", 1.0)
     x_value = G.nodes[node]["value"]
@@ -195,10 +197,9 @@ def _largest(G, source, best, nxt, limit):
             follow, follow_step = nxt[n], 0.0
             for s, d in succ[n].items():
                 rest = best.get(s)
-                gain = d.get("gain")
-                if rest is None or gain is None or gain != gain:
+                step = _rank_step(d.get("gain")) if rest is not None else None
+                if step is None:
                     continue
-                step = math.log(gain) if 0 < gain < math.inf else -math.inf if gain <= 0 else 709.0
                 if s == follow:
                     follow_step = step
                 else:
@@ -212,6 +213,23 @@ def _largest(G, source, best, nxt, limit):
             link = link[1]
         found.append(nodes[::-1])
     return found
+
+
+# Ranking terms for gains that have no finite logarithm. They dwarf any sum of finite logs (|log| <= 745
+# per edge), so a path through a NaN comes first: it is the path a debugger is looking for. Then Inf, and
+# a zero gain last; all are finite, so sums never turn NaN and the heap stays ordered.
+_NAN_STEP, _INF_STEP, _ZERO_STEP = 1e12, 1e9, -1e9
+
+
+def _rank_step(gain):
+    """An edge's term of a path's ranking: log(gain), with NaN, Inf and 0 placed as above."""
+    if gain is None:
+        return None
+    if gain != gain:
+        return _NAN_STEP
+    if gain == math.inf:
+        return _INF_STEP
+    return math.log(gain) if gain > 0 else _ZERO_STEP
 
 
 def _factor(G, u, v):

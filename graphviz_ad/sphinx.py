@@ -17,10 +17,18 @@ findings), ``:interactive:`` (embed the interactive page of `graphviz_ad.html` i
 ``:formulas:``, ``:labels:``, ``:legend:``, ``:theme:``, ``:budget:``, ...), ``:option: KEY=VALUE``,
 and ``:caption:``, ``:alt:``, ``:name:`` (a reference target), ``:class:``.
 
+Trust: a ``file.py:function`` or ``module:function`` TARGET runs code when the page is built (importing
+a file or module runs it; ``os:system`` is a module and a function). That is what they are for, in your
+own docs. A site that builds pages written by others sets ``autodiff_graph_allow_code = False`` in
+conf.py: then only samples and ``:expr:`` expressions (parsed against a whitelist, never run) are drawn,
+and a code TARGET is a warning naming the page and line, with nothing imported.
+
 The SVG is inlined, so its tooltips keep working, and its ids start with a prefix made of the document's
 name and the graph's number in it: unique on a site and the same in every build. The config value
 ``autodiff_graph_defaults`` (a dict of option name -> text) sets options for every graph. A graph that
-cannot be drawn is a warning naming the reason (an error under ``sphinx-build -W``), not a crash.
+cannot be drawn is a warning naming the reason (an error under ``sphinx-build -W``), not a crash; the
+library's own warnings (an output that does not depend on an input, a graph over the node budget) are
+Sphinx warnings at the directive's file:line too.
 Reading is parallel-safe. Other builders than HTML (text, LaTeX, ...) show the ``:alt:`` text in
 brackets instead of the drawing.
 """
@@ -36,6 +44,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from . import __version__
 from .embed import FIELDS, draw, failure_text
+from .errors import collected_warnings
 
 logger = logging.getLogger(__name__)
 
@@ -66,13 +75,17 @@ class AutodiffGraph(SphinxDirective):
         defaults = {k: str(v) for k, v in self.config.autodiff_graph_defaults.items()}
         fields = {**defaults, **{k: v for k, v in self.options.items() if k in FIELDS}}
         base_dir = os.path.dirname(self.env.doc2path(self.env.docname))
+        what = target or f":expr: {fields.get('expr', '')}"
         try:
-            drawing = draw(target, fields, id_prefix=id_prefix(self.env.docname, number), base_dir=base_dir)
+            with collected_warnings() as notes:
+                drawing = draw(target, fields, id_prefix=id_prefix(self.env.docname, number), base_dir=base_dir,
+                               allow_code=self.config.autodiff_graph_allow_code)
         except Exception as e:   # a graph that cannot be drawn must not stop the build: say why instead
-            what = target or f":expr: {fields.get('expr', '')}"
+            self._warn_all(what, notes)
             logger.warning("autodiff-graph %s: %s", what, failure_text(e), location=self.get_location(),
                            type="autodiff-graph", subtype="render")
             return []
+        self._warn_all(what, notes)
         if drawing.source_file:
             self.env.note_dependency(os.path.abspath(drawing.source_file))
         figure = nodes.figure("", classes=["autodiff-graph"] + self.options.get("class", []))
@@ -87,9 +100,16 @@ class AutodiffGraph(SphinxDirective):
         self.add_name(figure)
         return [figure]
 
+    def _warn_all(self, what, notes):
+        """The library's warnings as Sphinx warnings at the directive's file:line."""
+        for note in notes:
+            logger.warning("autodiff-graph %s: %s", what, note, location=self.get_location(),
+                           type="autodiff-graph", subtype="warning")
+
 
 def setup(app):
     """Register the directive and its config value; reading and writing are parallel-safe."""
     app.add_config_value("autodiff_graph_defaults", {}, "env", types=[dict])
+    app.add_config_value("autodiff_graph_allow_code", True, "env", types=[bool])
     app.add_directive("autodiff-graph", AutodiffGraph)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -35,10 +35,12 @@ import numpy as np
 from . import arguments
 from .errors import (GraphvizAdError, InputError, SourceSyntaxError, TargetError,  # noqa: F401  (re-exported)
                      UserCodeError, worded_error)
-from .expression import expression
+from .expression import array_sizes, expression
+from .trace_limits import check_planned
 from .tracer import is_library_file
 
 MAX_ELEMENTS = 10_000_000   # largest array an --at value may build
+MAX_NUMBER = 1e300          # largest whole number written in a value (a float can hold it)
 _VALUE_FORMS = ("a number, a [nested, list], randn(3, 4), rand(3), zeros(3), ones(2, 2), eye(3), "
                 "arange(5), linspace(0, 1, 5), int([...]), or @file.npy")
 
@@ -72,19 +74,26 @@ class Target:
 # ---------------------------------------------------------------------------------------------------
 # TARGET -> Target.
 
-def load_target(spec, *, expr=False):
+def load_target(spec, *, expr=False, allow_code=True):
     """Load a TARGET.
+
+    ``file.py:function`` and ``module:function`` targets run code: importing the file or module runs it,
+    as Python does (``os:system`` is a module and a function, too). Samples and expressions run none of
+    the caller's text. Where TARGETs come from people you do not trust (pages written by others), pass
+    ``allow_code=False``.
 
     Args:
         spec: ``path/to/file.py:function``, ``package.module:function`` (``module:Class.method`` works
             too), a bundled sample's name, or a math expression when `expr` is true.
         expr: treat `spec` as an expression (`graphviz_ad.expression`), never as code.
+        allow_code: False refuses file and module targets before anything is imported or read.
 
     Returns:
         Target.
 
     Raises:
-        TargetError: no such file / module / function / sample, or a syntax error (with file:line).
+        TargetError: no such file / module / function / sample, or a syntax error (with file:line), or
+            a file or module target when `allow_code` is false.
         UserCodeError: importing the file or module raised.
         ExpressionError: `expr` is true and the expression is malformed or not allowed.
     """
@@ -99,9 +108,13 @@ def load_target(spec, *, expr=False):
     location, sep, attr = spec.rpartition(":")
     if not sep or (len(location) == 1 and location.isalpha() and attr[:1] in "\\/"):   # C:\file.py
         location, attr = spec, ""
-    if _looks_like_file(location):
+    kind = "file" if _looks_like_file(location) else "module" if attr else "sample"
+    if kind != "sample" and not allow_code:
+        raise TargetError(f"TARGET {spec!r} is a {kind} target, which runs code, and code targets are turned "
+                          "off here; use a sample's name or an expression")
+    if kind == "file":
         return _from_file(spec, location, attr)
-    if attr:
+    if kind == "module":
         return _from_module(spec, location, attr)
     return _from_sample(spec)
 
@@ -357,13 +370,60 @@ def _load_file(location, name):
     suffix = path.suffix.lower()
     try:
         if suffix == ".npy":
+            _check_npy_header(path, location, name)
             return np.load(path, allow_pickle=False)
         if suffix in (".txt", ".csv", ".tsv"):
+            count = _count_numbers(path, MAX_ELEMENTS)
+            if count > MAX_ELEMENTS:
+                raise _value_error(name, f"{location} holds more than {MAX_ELEMENTS} numbers (the limit of an "
+                                         "input); pass a smaller array")
             return np.loadtxt(path, delimiter="," if suffix == ".csv" else None, ndmin=0)
     except (ValueError, OSError, EOFError) as e:
-        raise _value_error(name, f"cannot load {location}: {e}") from None
+        raise _value_error(name, f"cannot load {location}: {' '.join(str(e).split())}") from None
     raise _value_error(name, f"cannot read {path.suffix or 'extensionless'} files; use .npy "
                              "(numpy.save), .txt or .csv")
+
+
+def _check_npy_header(path, location, name):
+    """Refuse a .npy file whose header claims more elements than an input may have, or more bytes than
+    the file holds, before numpy allocates anything for it."""
+    with open(path, "rb") as f:
+        version = np.lib.format.read_magic(f)
+        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                       (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+        if read_header is None:
+            raise ValueError(f"unsupported .npy format version {version[0]}.{version[1]}")
+        shape, _, dtype = read_header(f, max_header_size=10_000)
+        data_start = f.tell()
+    size = math.prod(shape)
+    if size > MAX_ELEMENTS:
+        raise _value_error(name, f"{location} holds an array of shape {shape} ({size:.3g} elements), more "
+                                 f"than the limit of {MAX_ELEMENTS} elements of an input")
+    if dtype.hasobject:
+        raise ValueError("it holds Python objects, which are not read (allow_pickle is off)")
+    missing = data_start + size * dtype.itemsize - os.path.getsize(path)
+    if missing > 0:
+        raise ValueError(f"the file is {missing} bytes shorter than its header says (shape {shape}, {dtype})")
+
+
+_SEPARATORS = frozenset(b" \t\r\n,;")
+
+
+def _count_numbers(path, limit):
+    """How many numbers a text file holds (separated by whitespace or commas), counted without reading it
+    all at once; stops counting past `limit`."""
+    count, inside = 0, False
+    with open(path, "rb") as f:
+        while count <= limit:
+            chunk = f.read(1 << 20)
+            if not chunk:
+                break
+            count += len(_NUMBER_TEXT.findall(chunk)) - (inside and chunk[0] not in _SEPARATORS)
+            inside = chunk[-1] not in _SEPARATORS
+    return count
+
+
+_NUMBER_TEXT = re.compile(rb"[^\s,;]+")
 
 
 class _Values:
@@ -376,10 +436,14 @@ class _Values:
 
     def fail(self, node, what):
         piece = ast.get_source_segment(self.text, node) or self.text
+        if len(piece) > 60:
+            piece = piece[:57] + "..."
         raise _value_error(self.name, f"{what} in {piece!r}; expected {_VALUE_FORMS}")
 
     def eval(self, node):
         if isinstance(node, ast.Constant):
+            if type(node.value) is int and abs(node.value) > MAX_NUMBER:   # float() of it would overflow
+                self.fail(node, f"a number larger than {MAX_NUMBER:g}")
             if isinstance(node.value, (int, float, str)):   # bool is an int
                 return node.value
             self.fail(node, f"a {type(node.value).__name__} is not a value")
@@ -417,6 +481,10 @@ class _Values:
         # In floats: Python would compute 10**10**10 exactly, and take forever.
         a, b = np.asarray(left, dtype=float), np.asarray(right, dtype=float)
         try:
+            self.check_size(node, np.broadcast_shapes(a.shape, b.shape))   # before numpy makes it
+        except ValueError:
+            pass   # shapes that do not match: said below
+        try:
             with np.errstate(all="ignore"):
                 value = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply,
                          ast.Div: np.divide, ast.Pow: np.power}[type(node.op)](a, b)
@@ -440,6 +508,8 @@ class _Values:
             array = np.asarray(value)
             if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
                 self.fail(node, "int() of a value that is not whole")
+            if np.any(np.abs(array) >= 2.0**63):
+                self.fail(node, "int() of a value beyond the 64-bit integers")
             return int(value) if array.ndim == 0 else array.astype(np.int64)
         if fname in ("randn", "rand", "zeros", "ones"):
             shape = tuple(self.dimension(a) for a in node.args)
@@ -479,7 +549,8 @@ class _Values:
     def check_size(self, node, shape):
         size = math.prod(shape)
         if size > MAX_ELEMENTS:
-            self.fail(node, f"{size} elements is more than the limit of {MAX_ELEMENTS}")
+            self.fail(node, f"{size if size < 10**15 else format(size, '.3g')} elements is more than the "
+                            f"limit of {MAX_ELEMENTS}")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -623,8 +694,37 @@ def trace_inputs(target, inputs, *, wrt=None, seed=None):
         wrt = list(wrt) or None
     if not torch_code:   # the torch tracer checks its own names (arguments and parameters)
         check_wrt(target, inputs, [wrt] if isinstance(wrt, str) else wrt or ())
+    if target.kind == "expression":   # its every array is known from the inputs' shapes: check first
+        check_planned([(f"{piece!r}", f"column {column}", shape, 8) for piece, shape, column
+                       in array_sizes(target.fun, inputs)],
+                      sum(getattr(np.asarray(v), "nbytes", 8) for v in inputs.values()))
+    return _run_user_code(target, trace, target.fun, *args, wrt=wrt if wrt is not None else target.wrt,
+                          seed=seed, **kwargs)
+
+
+def check_inputs(target, inputs, *, wrt=None, **options):
+    """`graphviz_ad.check` of a loaded Target at resolved `inputs`: what ``graphviz-ad check`` runs.
+
+    Args:
+        target, inputs: as for `trace_inputs`.
+        wrt: argument name(s) to check; default the target's own choice, else every float.
+        **options: `eps`, `rtol`, `atol`, ... of `graphviz_ad.check`.
+
+    Raises:
+        InputError: `wrt` names no argument.
+        UserCodeError: the function raised (while traced or re-run for finite differences).
+    """
+    from .check import check
+    args, kwargs = call_arguments(target.fun, inputs)
+    wrt = [wrt] if isinstance(wrt, str) else list(wrt or ()) or None
+    check_wrt(target, inputs, wrt or ())
+    return _run_user_code(target, check, target.fun, *args, wrt=wrt or target.wrt, **options, **kwargs)
+
+
+def _run_user_code(target, run, /, *args, **kwargs):
+    """`run(*args, **kwargs)`, where an exception that is not ours is the user's code raising."""
     try:
-        return trace(target.fun, *args, wrt=wrt if wrt is not None else target.wrt, seed=seed, **kwargs)
+        return run(*args, **kwargs)
     except GraphvizAdError:
         raise
     except (Exception, SystemExit) as e:

@@ -7,6 +7,7 @@ keeps it fast.
 
 import functools
 import gc
+import inspect
 import linecache
 import os
 import sys
@@ -19,7 +20,7 @@ from .arguments import bind, float_dtype, float_leaves, is_float, map_tree
 from .autodiff import backward
 from .buffers import making_buffers, stand_in, unwrap
 from .build import build_graph
-from .errors import GradError, GraphvizAdError, GraphvizAdWarning
+from .errors import BudgetError, GradError, GraphvizAdError, GraphvizAdWarning
 from .tracer import Tape, Traced, is_library_file, scope_name
 
 
@@ -61,11 +62,13 @@ def trace(fun, *args, wrt=None, seed=None, **kwargs):
     with np.errstate(all="ignore"):
         try:
             out = _run(tape, fun, call_args, call_kwargs)
+        except (BudgetError, MemoryError):
+            raise   # past the budget: building a graph of everything recorded would cost more again
         except Exception as e:   # the user's code raised: keep how far it got, for the picture
             e.partial_graph = _partial_graph(tape, fun, e)
             raise
+        _check_output(out, fun)
         if type(out) is not Traced:
-            _check_single(out, fun)
             warnings.warn(f"{_fun_name(fun)}: output does not depend on the inputs; every gradient is zero",
                           GraphvizAdWarning, stacklevel=2)
             out = tape.leaf(out, "output", False)
@@ -172,8 +175,8 @@ def value_and_grad(fun, argnum=0):
                 call_args[k] = _box(tape, value, f"arg{k}", False, explicit=False)
         call_kwargs = {name: _box(tape, value, name, False, explicit=False) for name, value in kwargs.items()}
         out = _run(tape, fun, call_args, call_kwargs)
+        _check_output(out, fun)
         if type(out) is not Traced:
-            _check_single(out, fun)
             warnings.warn(f"{_fun_name(fun)}: output does not depend on the inputs; the gradient is zero",
                           GraphvizAdWarning, stacklevel=2)
             grads = [None] * len(tape.entries)
@@ -259,17 +262,39 @@ def _plain_value(value):
     return value
 
 
-def _check_single(out, fun):
-    if isinstance(out, (tuple, list, dict)):
-        raise GradError(f"{_fun_name(fun)} returned a {type(out).__name__}; return one value "
-                        "(a float or an array) to differentiate")
+def _check_output(out, fun):
+    """The function's result must be one real number or array: say what came back otherwise."""
+    value = out.value if type(out) is Traced else out
+    if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
+        return
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return
+    what = _returned(value)
+    raise GradError(f"{_fun_name(fun)} returned {what}; it should return one float or numpy array of real "
+                    "numbers computed from its inputs, to differentiate")
+
+
+def _returned(value):
+    """What a function returned, in words, for an error message."""
+    if value is None:
+        return "None (is a return statement missing?)"
+    if isinstance(value, (tuple, list, dict)):
+        return f"a {type(value).__name__} (return one value, e.g. the loss, not several)"
+    if inspect.isgenerator(value):
+        return "a generator (it uses yield; return the value instead)"
+    if np.iscomplexobj(value) and isinstance(value, (complex, np.generic, np.ndarray)):
+        return "a complex value (graphviz-ad traces real numbers only)"
+    if isinstance(value, np.ndarray):
+        return f"an array of {value.dtype} (not numbers)"
+    text = repr(value)
+    return f"{text[:40] + '...' if len(text) > 40 else text} (of type {type(value).__name__})"
 
 
 def _seed(value, seed):
     shape = np.shape(value)
     dtype = float_dtype(value)
     if seed is not None:
-        seed = np.asarray(seed, dtype=dtype)
+        seed = np.array(seed, dtype=dtype)   # our own copy: the graph keeps it, read-only
         if seed.shape != shape:
             raise GradError(f"seed has shape {seed.shape}, the output has shape {shape}")
         return (float(seed) if not shape else seed), "given"

@@ -9,6 +9,7 @@ end (see build.py).
 import ast
 import dis
 import linecache
+import math
 import os
 import re
 import sys
@@ -17,6 +18,7 @@ import weakref
 
 import numpy as np
 
+from . import trace_limits as limits
 from .errors import GraphvizAdWarning, TraceError
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -66,6 +68,7 @@ def source_line(frame):
 
 
 _NO_KWARGS = {}   # shared by every entry without keyword arguments: never mutated
+_ndarray = np.ndarray
 _bare = object.__new__
 
 
@@ -99,6 +102,16 @@ class Tape:
     def __init__(self, record_source=False, lift_constants=False):
         self.record_source = record_source    # trace(): keep file:line and scope of every node
         self.lift_constants = lift_constants  # trace(): literals become "const" nodes of their own
+        # The budget (see trace_limits.py), in bytes of recorded arrays plus a share per op for its
+        # Python objects. A scalar op only counts: its share makes the budget a cap on ops too.
+        kind = "trace" if record_source else "grad"
+        budget = limits.current()
+        self.memory = budget.memory
+        self.max_bytes = budget.memory / limits.KEPT_PER_BYTE[kind]
+        self.op_bytes = limits.BYTES_PER_OP[kind] / limits.KEPT_PER_BYTE[kind]
+        self.op_limit = budget.ops
+        self.max_ops = min(budget.ops, int(self.max_bytes / self.op_bytes))   # checked on every op
+        self.bytes = 0.0     # of the arrays recorded so far
         self.entries = []
         self.names = {}      # node -> name, for inputs and constants
         self.sites = []      # (filename, lineno, scope, frames) when record_source: see _site
@@ -111,7 +124,11 @@ class Tape:
 
     def leaf(self, value, name, requires_grad):
         """An input (requires_grad) or a constant node."""
+        if type(value) is float:   # numpy's float, so 1/x in a derivative at x = 0 is inf, not ZeroDivisionError
+            value = np.float64(value)
         node = len(self.entries)
+        if type(value) is _ndarray or node >= self.max_ops:
+            self.charge(f"input {name}" if requires_grad else f"constant {name}", value, node)
         self.entries.append(Entry(None, value, (), _NO_KWARGS, (), requires_grad))
         self.names[node] = name
         if self.record_source:   # arguments, made before the call, are placed by trace() itself
@@ -147,18 +164,54 @@ class Tape:
                 if type(v) is Traced:
                     raise TraceError(f"{prim.name}: traced value passed as keyword argument {k!r} "
                                      f"(at {where()}); pass it positionally")
+        if len(values) == 2 and type(values[0]) is np.ndarray and type(values[1]) is np.ndarray:
+            self.plan(prim, values)   # an outer product or a broadcast is refused before it is made
         try:
             value = prim.fun(*values, **kwargs)
+        except MemoryError as e:
+            raise limits.out_of_memory(prim.name, where(), e) from None
         except Exception as e:
             self.failed = (prim, [p for p in parents if p is not None])   # for the partial graph
             if hasattr(e, "add_note"):
                 e.add_note(f"graphviz_ad: while computing {prim.name} at {where()}")
             raise
         node = len(entries)
+        if type(value) is _ndarray or node >= self.max_ops:
+            self.charge(prim.name, value, node)
         entries.append(Entry(prim, value, values, kwargs, parents, requires))
         if self.record_source:
             self.sites.append(self._site())
         return Traced(value, node, self)
+
+    def charge(self, what, value, node):
+        """Count an array (or the `node`-th op) against the budget; past it, say where and how much."""
+        array = type(value) is _ndarray
+        if array:
+            self.bytes += value.nbytes
+        held = self.bytes + (node + 1) * self.op_bytes
+        if held > self.max_bytes:
+            raise limits.over_memory(what, where(), getattr(value, "nbytes", 8), held * self.memory / self.max_bytes,
+                                     self.memory, ops=None if array else node)
+        if node >= self.op_limit:
+            raise limits.over_ops(what, where(), self.op_limit)
+
+    def plan(self, prim, values):
+        """Refuse a two-array op whose result alone would go past the budget, before numpy makes it."""
+        a, b = values
+        if a.shape == b.shape and prim.name not in _PRODUCTS:   # elementwise: no bigger than an operand
+            return
+        try:
+            shape = _PRODUCTS[prim.name](a.shape, b.shape) if prim.name in _PRODUCTS else \
+                np.broadcast_shapes(a.shape, b.shape) if isinstance(prim.fun, np.ufunc) else None
+        except (ValueError, IndexError):   # numpy will say what is wrong with the shapes
+            return
+        if shape is None:
+            return
+        nbytes = math.prod(shape) * max(a.itemsize, b.itemsize)
+        held = self.bytes + nbytes + (len(self.entries) + 1) * self.op_bytes
+        if held > self.max_bytes:
+            raise limits.over_memory(f"{prim.name} of {a.shape} and {b.shape}", where(), nbytes,
+                                     held * self.memory / self.max_bytes, self.memory)
 
     def _site(self):
         """Where the user's code is: (filename, lineno, scope, frames).
@@ -226,6 +279,19 @@ def _read_name(a):
         elif isinstance(node, ast.Name) and frame.f_locals.get(node.id, frame.f_globals.get(node.id)) is a:
             return node.id
     return None
+
+
+def _matmul_shape(a, b):
+    if len(a) < 2 or len(b) < 2:
+        return None   # a vector operand: no bigger than the other
+    return np.broadcast_shapes(a[:-2], b[:-2]) + (a[-2], b[-1])
+
+
+# Result shapes of the ops whose result can be much bigger than both operands, from their shapes alone.
+_PRODUCTS = {"outer": lambda a, b: (math.prod(a), math.prod(b)), "matmul": _matmul_shape,
+             "dot": lambda a, b: _matmul_shape(a, b) if len(b) <= 2 else a[:-1] + b[:-2] + b[-1:],
+             "kron": lambda a, b: tuple(x * y for x, y in zip((1,) * (len(b) - len(a)) + a,
+                                                               (1,) * (len(a) - len(b)) + b))}
 
 
 def _is_number(a):
@@ -319,6 +385,8 @@ class Traced:
                         return tape.record(prim, inputs, kwargs)   # re-raises, saying where
                     entries = tape.entries
                     node = len(entries)
+                    if type(value) is _ndarray or node >= tape.max_ops:
+                        tape.charge(prim.name, value, node)
                     entry = _bare(Entry)   # Entry(...) without the Python call of its __init__
                     entry.prim = prim
                     entry.value = value

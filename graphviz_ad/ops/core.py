@@ -96,7 +96,11 @@ class Primitive:
         """
         if self.derivs is not None:
             d = self.derivs[argnum](ans, *args, **kwargs) if deriv is None else deriv
-            return np.broadcast_to(d, np.shape(ans)).copy() if np.ndim(ans) else float(d)
+            if not np.ndim(ans):
+                return float(d)
+            if type(d) is np.ndarray and d.shape == np.shape(ans):
+                return d
+            return np.broadcast_to(d, np.shape(ans))   # a constant or a smaller operand: a view, no copy
         if np.ndim(ans) == 0 and np.ndim(args[argnum]) == 0:   # both scalars: the one number
             return float(np.ravel(self.vjp(argnum, np.ones_like(ans, dtype=float), ans, args, kwargs))[0])
         return None

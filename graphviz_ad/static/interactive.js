@@ -74,8 +74,8 @@ function graphvizAdInteractive(root) {
     if (text !== undefined && text !== null) x.textContent = text;
     return x;
   }
-  function num(x) {  // JSON number, or "nan" / "inf" / "-inf"
-    return typeof x === "number" ? x : x === "nan" ? NaN : x === "inf" ? Infinity : -Infinity;
+  function num(x) {  // JSON number, or "NaN" / "Infinity" / "-Infinity" (the project's JSON convention)
+    return typeof x === "number" ? x : x === "NaN" ? NaN : x === "Infinity" ? Infinity : -Infinity;
   }
   function fmt(x) {  // like Python's f"{x:.{precision}g}", the format of the labels
     const p = data.precision;
