@@ -66,15 +66,21 @@ def _read_triangle(S, lower):
     return np.tril(S) + np.tril(S, -1) if lower else np.triu(S) + np.triu(S, 1)
 
 
-def _eigh_vjp(x, uplo, gw=None, gv=None):
-    w, v = np.linalg.eigh(x, uplo)
+def _spectral_inner(x, w, gw, G):
+    """diag(gw) + F * G, F[i, j] = 1 / (w[j] - w[i]) off the diagonal (0 where eigenvalues repeat): the
+    gradient in the eigenbasis; `gw` or `G` is None when that output gets no gradient."""
     inner = np.zeros(np.shape(x))
     if gw is not None:
         inner = inner + gw[..., :, None] * np.eye(np.shape(x)[-1])
-    if gv is not None:
+    if G is not None:
         gap = w[..., None, :] - w[..., :, None]
-        off = np.where(gap == 0, 0.0, 1 / np.where(gap == 0, 1.0, gap))
-        inner = inner + off * (_T(v) @ gv)
+        inner = inner + np.where(gap == 0, 0.0, 1 / np.where(gap == 0, 1.0, gap)) * G
+    return inner
+
+
+def _eigh_vjp(x, uplo, gw=None, gv=None):
+    w, v = np.linalg.eigh(x, uplo)
+    inner = _spectral_inner(x, w, gw, None if gv is None else _T(v) @ gv)
     return _read_triangle(v @ inner @ _T(v), uplo == "L")
 
 
@@ -102,17 +108,13 @@ def _real_eig(x):
 
 def _eig_vjp(x, gw=None, gv=None):
     """x = v diag(w) v^-1, v's columns of unit length: gx = v^-T (diag(gw) + F * (G - v^T v diag(G))) v^T
-    with G = v^T gv and F[i, j] = 1 / (w[j] - w[i]) off the diagonal (0 where eigenvalues repeat)."""
+    with G = v^T gv (F as in `_spectral_inner`)."""
     w, v = _real_eig(x)
-    inner = np.zeros(np.shape(x))
-    if gw is not None:
-        inner = inner + gw[..., :, None] * np.eye(np.shape(x)[-1])
-    if gv is not None:
-        gap = w[..., None, :] - w[..., :, None]
-        off = np.where(gap == 0, 0.0, 1 / np.where(gap == 0, 1.0, gap))
+    G = None
+    if gv is not None:   # v^T gv, less what keeps each column of unit length
         G = _T(v) @ gv
-        inner = inner + off * (G - (_T(v) @ v) * np.diagonal(G, axis1=-2, axis2=-1)[..., None, :])
-    return _T(np.linalg.inv(v)) @ inner @ _T(v)
+        G = G - (_T(v) @ v) * np.diagonal(G, axis1=-2, axis2=-1)[..., None, :]
+    return _T(np.linalg.inv(v)) @ _spectral_inner(x, w, gw, G) @ _T(v)
 
 
 @primitive("eig_values", vjp=lambda g, ans, x: _eig_vjp(x, gw=g), formula="v^-T v^T", expr="eigvals({x})")
