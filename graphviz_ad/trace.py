@@ -18,7 +18,7 @@ import numpy as np
 
 from .arguments import bind, float_dtype, float_leaves, is_float, map_tree
 from .autodiff import backward
-from .buffers import making_buffers, unwrap
+from .buffers import making_buffers, stand_in, unwrap
 from .build import build_graph
 from .errors import BudgetError, GradError, GraphvizAdError, GraphvizAdWarning
 from .tracer import Tape, Traced, is_library_file, scope_name
@@ -307,7 +307,7 @@ def _run(tape, fun, args, kwargs):
     tape.root_frame = sys._getframe()
     try:
         with making_buffers():
-            return unwrap(fun(*args, **kwargs))
+            return unwrap(stand_in(fun)(*args, **kwargs))
     except ValueError as e:
         if tape.write_error is not None:   # numpy's "setting an array element with a sequence"
             raise tape.write_error from e

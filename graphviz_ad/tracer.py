@@ -413,6 +413,8 @@ class Traced:
     def __array__(self, dtype=None, copy=None):
         if np.result_type(self.value).kind in "iub":   # integers and masks carry no gradient: constants
             return np.asarray(self.value, dtype=dtype)
+        if dtype is not None and np.dtype(dtype).kind in "iub":   # np.int64(x): a step function of x,
+            return np.asarray(self.value).astype(dtype)           # a constant with zero gradient
         frame = user_frame(2)
         error = _plain_write_error(frame)
         if error is not None:

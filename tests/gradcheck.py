@@ -37,6 +37,12 @@ def to_scalar(fun):
     return scalar_fun
 
 
+def real_spectrum_matrix(rng, *batch):
+    """A non-symmetric 4x4 matrix (or a batch) with real, distinct eigenvalues: numpy's eig of it is real."""
+    v = rng.standard_normal(batch + (4, 4)) + 2 * np.eye(4)
+    return v @ (np.array([3.0, 1.0, -0.5, -2.0])[:, None] * np.linalg.inv(v))
+
+
 def numerical_grad(fun, args, argnum, eps=EPS):
     """d fun / d args[argnum] by central differences (fun returns a scalar)."""
     x = args[argnum]

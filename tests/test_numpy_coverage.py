@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import graphviz_ad
-from gradcheck import check_grads, scalarize, to_scalar
+from gradcheck import check_grads, projection, real_spectrum_matrix, scalarize, to_scalar
 from graphviz_ad.errors import GraphvizAdWarning, TraceError
 
 rng = np.random.default_rng(0)
@@ -372,6 +372,15 @@ case("test_simple_append_list", lambda a0, a1, a2, b: np.append([a0, a1, a2], b)
      argnum=(0, 1, 2, 3))
 case("test_simple_append_arr", np.append, np.array([1.0, 2.0, 3.0]), 4.0, argnum=(0, 1))
 case("numpy_append[axis]", lambda a, b: np.append(a, b, axis=0), R(2, 3), R(1, 3), argnum=(0, 1))
+
+
+def test_simple_append_list_2D():
+    """np.append of nested lists of numbers (each one a traced input), along axis 0."""
+    a, b = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], [[7.0, 8.0, 9.0]]
+    ga, gb = check_grads(lambda a, b: np.append(a, b, axis=0), a, b, argnum=(0, 1))
+    weights = projection((3, 3))   # the gradient of scalarize(out) is its projection, row by row
+    np.testing.assert_allclose(ga, weights[:2], rtol=1e-12)
+    np.testing.assert_allclose(gb, weights[2:], rtol=1e-12)
 B3 = R(4, 6, 4)
 case("test_simple_concatenate", lambda x: np.concatenate((A3, x)), B3)
 case("test_concatenate_axis_0", lambda x: np.concatenate((A3, x, A3)), R(5, 6, 4))
@@ -406,6 +415,8 @@ for x, axis, keepdims, ddof in [(R(3), None, False, 0), (R(3), None, True, 1), (
     for name, f in [("var", np.var), ("std", np.std)]:
         case(f"test_{name}_ddof[{shape_id(x)}-axis={axis}-keepdims={keepdims}-ddof={ddof}]",
              lambda x, f=f, a=axis, k=keepdims, d=ddof: f(x, axis=a, keepdims=k, ddof=d), x)
+for x, axis in [(R(1, 3), 0), (R(3, 1), 1), (np.full(4, 0.7), None)]:   # std 0: the subgradient 0
+    case(f"test_std[zero spread-{shape_id(x)}-axis={axis}]", lambda x, a=axis: np.std(x, axis=a), x)
 COND = R(4, 5) > 0
 case("test_where", lambda x, y: np.where(COND, x, y), R(4, 5), R(4, 5), argnum=(0, 1))
 case("test_squeeze_func", np.squeeze, R(5, 1, 4))
@@ -440,6 +451,37 @@ for x in [1.0, -1.0, 2.0]:
 for num, (a, b) in itertools.product([0, 1, 5], [(1.2, 3.4), (1.2, -3.4), (1.2, 1.2)]):
     case(f"test_linspace[num={num}-{a}-{b}]", lambda x, y, n=num: np.linspace(x, y, n) + 0.0 * x, a, b,
          argnum=(0, 1))
+
+
+CAST_W = np.column_stack([R(5, 3), [1.2, 0.4, 2.9, 1.7, 0.1]])   # last column: rows to pick, as floats
+case("test_cast_to_int", lambda W: np.sum(W[:, :-1][np.int64(W[:, -1])] ** 2), CAST_W)
+
+
+def test_cast_to_int_is_a_constant():
+    """np.int64(x) is a step function of x: its gradient is 0, and the rows it picks get theirs."""
+    def fun(W):
+        picked = np.int64(W[:, -1])
+        assert picked.dtype == np.int64 and type(picked) is np.ndarray
+        return np.sum(W[:, :-1][picked] ** 2)
+    counts = np.bincount(np.int64(CAST_W[:, -1]), minlength=5)[:, None]
+    want = np.column_stack([2 * counts * CAST_W[:, :-1], np.zeros(5)])
+    np.testing.assert_allclose(graphviz_ad.grad(fun)(CAST_W), want, rtol=1e-12)
+
+
+def test_zero_spread_std_has_zero_gradient():
+    """std where every value of the slice is equal: 0, not NaN (0 over 0)."""
+    g = graphviz_ad.grad(lambda x: np.sum(np.std(x, axis=0)) + np.std(x[0]))(np.array([[0.5, 1.0, 2.0]]))
+    row = np.array([0.5, 1.0, 2.0])
+    np.testing.assert_allclose(g, [(row - row.mean()) / (3 * np.std(row))], rtol=1e-12)   # d std/dx_i
+    assert not np.any(np.isnan(graphviz_ad.grad(np.std)(np.full((2, 3), 1.5))))
+
+
+def test_numpy_function_itself_reads_nested_lists():
+    """grad(np.sum) and trace(np.append, ...) of nested lists: numpy's function object, taken before
+    the trace, reads the lists of traced values as arrays, as it does inside a traced function."""
+    assert graphviz_ad.grad(np.sum)([[1.0, 2.0], [3.0, 4.0]]) == [[1.0, 1.0], [1.0, 1.0]]
+    G = graphviz_ad.trace(np.append, [[1.0, 2.0, 3.0]], [[4.0, 5.0, 6.0]], axis=0)
+    np.testing.assert_array_equal(G.nodes[G.output]["value"], [[1, 2, 3], [4, 5, 6]])
 
 
 def test_astype_keeps_input_dtype():
@@ -605,6 +647,24 @@ case("numpy_pinv[wide-batch]", np.linalg.pinv, R(2, 2, 3))
 case("numpy_qr", lambda x: np.linalg.qr(x), R(4, 3))
 case("numpy_qr[r-batch]", lambda x: np.linalg.qr(x, mode="r"), R(2, 3, 3))
 case("numpy_lstsq", lambda a, b: np.linalg.lstsq(a, b, rcond=None)[:2], R(5, 3), R(5, 2), argnum=(0, 1))
+def real_spectrum(*batch):
+    return real_spectrum_matrix(rng, *batch)
+
+
+REAL_SPECTRUM = real_spectrum()
+case("numpy_eig[values]", lambda x: np.linalg.eig(x).eigenvalues, REAL_SPECTRUM)
+case("numpy_eig[vectors]", lambda x: np.linalg.eig(x)[1], REAL_SPECTRUM)
+case("numpy_eig[abs-batch]", lambda x: np.abs(np.linalg.eig(x)[1]) * np.linalg.eig(x)[0][..., None, :],
+     real_spectrum(2))
+case("numpy_eigvals", np.linalg.eigvals, REAL_SPECTRUM)
+
+
+def test_eig_with_complex_eigenvalues_is_refused():
+    rotation = np.array([[0.0, -1.0], [1.0, 0.0]])
+    with pytest.raises(TraceError, match="complex eigenvalues .* out of scope; np.linalg.eigh"):
+        graphviz_ad.grad(lambda x: np.sum(np.linalg.eig(x)[0]))(rotation)
+
+
 case("numpy_cond", np.linalg.cond, well_conditioned(3))
 case("numpy_cond[fro]", lambda x: np.linalg.cond(x, "fro"), well_conditioned(3))
 case("numpy_array_api", lambda x, y: (np.linalg.vector_norm(x) + np.linalg.matrix_norm(x, ord="nuc")
@@ -651,6 +711,8 @@ ANALYTIC = [
     ("eigenvalue sum", lambda x: np.sum(np.linalg.eigvalsh(x)), lambda x: np.eye(3), sym_psd(3)),
     ("largest eigenvalue", lambda x: np.linalg.eigvalsh(x)[-1],
      lambda x: (lambda v: 2 * np.tril(np.outer(v, v)) - np.diag(v * v))(np.linalg.eigh(x)[1][:, -1]), sym_psd(3)),
+    ("eig: one eigenvalue", lambda x: np.linalg.eig(x)[0][1],   # d w / dx = (left eigenvector) (right)^T
+     lambda x: (lambda v: np.outer(np.linalg.inv(v)[1], v[:, 1]))(np.linalg.eig(x)[1]), real_spectrum()),
     ("cumprod", lambda x: np.cumprod(x)[-1], lambda x: np.prod(x) / x, U(0.5, 1.5, 4)),
     ("sort", lambda x: np.sort(x)[0], lambda x: (x == x.min()).astype(float), R(5)),
 ]
@@ -686,7 +748,6 @@ UNSUPPORTED = {
     "test_r_slicing": "np.r_: use np.concatenate",
     "test_c_": "np.c_: use np.column_stack",
     "test_c_mixed": "np.c_: use np.column_stack",
-    "test_cast_to_int": "np.int64(traced) converts to a plain array and would cut the graph; use .astype(int)",
     "test_make_diagonal": "np.make_diagonal is an autograd-only function, not numpy",
     "test_sqrtm": "scipy.linalg.sqrtm: scipy is out of scope",
     "test_solve_triangular_arg1": "scipy.linalg.solve_triangular: scipy is out of scope",
@@ -719,7 +780,7 @@ PEER_TESTS = {
         sum_3 sum_with_axis_tuple flipud fliplr rot90 cumsum_axis0 cumsum_axis1 cumsum_1d cumsum_no_axis
         non_numpy_sum mean_1 mean_2 mean_3 index_ints index_slice index_lists index_mixed vector_slice
         index_slice_fanout index_multiple_slices reshape_method reshape_call reshape_method_nolist ravel_method
-        ravel_call flatten_method simple_append_list simple_append_arr simple_concatenate concatenate_axis_0
+        ravel_call flatten_method simple_append_list simple_append_list_2D simple_append_arr simple_concatenate concatenate_axis_0
         concatenate_axis_1 concatenate_axis_1_unnamed trace trace2 trace_extradims diag transpose roll
         roll_no_axis triu tril clip prod_1 prod_2 prod_3 prod_4 1d_array 2d_array 1d_array_fanout
         2d_array_fanout array_from_scalar array_from_arrays array_from_arrays_2 len r_basic r_double no_relation
@@ -748,7 +809,8 @@ PEER = [(f, "test_" + n) for f, names in PEER_TESTS.items() for n in names.split
 def covered_names():
     """The peer test names checked by CASES and by the tests above."""
     names = {param.id.split("[")[0] for param in CASES}
-    names.update({"test_all", "test_any", "test_comparison_grads", "test_comparison_values", "test_astype"})
+    names.update({"test_all", "test_any", "test_comparison_grads", "test_comparison_values", "test_astype",
+                  "test_simple_append_list_2D"})
     return {n for n in names if n.startswith("test_")}
 
 

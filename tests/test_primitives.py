@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import graphviz_ad
-from gradcheck import EPS, numerical_grad, projection
+from gradcheck import EPS, numerical_grad, projection, real_spectrum_matrix
 
 rng = np.random.default_rng(0)
 
@@ -166,6 +166,9 @@ for name in ["eigenvalues", "eigenvectors"]:
     add(name, [sym_psd(3)])
     add(name, [sym_psd(3)], uplo="U", label="3x3,upper")
     add(name, [sym_psd(3, 2)])
+for name in ["eig_values", "eig_vectors"]:
+    add(name, [real_spectrum_matrix(rng)])
+    add(name, [real_spectrum_matrix(rng, 2)])
 add("cholesky", [sym_psd(3)])
 add("cholesky", [sym_psd(3, 2)])
 for name in ["svd_u", "singular_values", "svd_vh"]:

@@ -56,6 +56,7 @@ def logdet(x):
 
 SlogdetResult = collections.namedtuple("SlogdetResult", "sign logabsdet")
 EighResult = collections.namedtuple("EighResult", "eigenvalues eigenvectors")
+EigResult = collections.namedtuple("EigResult", "eigenvalues eigenvectors")
 SVDResult = collections.namedtuple("SVDResult", "U S Vh")
 
 
@@ -65,15 +66,21 @@ def _read_triangle(S, lower):
     return np.tril(S) + np.tril(S, -1) if lower else np.triu(S) + np.triu(S, 1)
 
 
-def _eigh_vjp(x, uplo, gw=None, gv=None):
-    w, v = np.linalg.eigh(x, uplo)
+def _spectral_inner(x, w, gw, G):
+    """diag(gw) + F * G, F[i, j] = 1 / (w[j] - w[i]) off the diagonal (0 where eigenvalues repeat): the
+    gradient in the eigenbasis; `gw` or `G` is None when that output gets no gradient."""
     inner = np.zeros(np.shape(x))
     if gw is not None:
         inner = inner + gw[..., :, None] * np.eye(np.shape(x)[-1])
-    if gv is not None:
+    if G is not None:
         gap = w[..., None, :] - w[..., :, None]
-        off = np.where(gap == 0, 0.0, 1 / np.where(gap == 0, 1.0, gap))
-        inner = inner + off * (_T(v) @ gv)
+        inner = inner + np.where(gap == 0, 0.0, 1 / np.where(gap == 0, 1.0, gap)) * G
+    return inner
+
+
+def _eigh_vjp(x, uplo, gw=None, gv=None):
+    w, v = np.linalg.eigh(x, uplo)
+    inner = _spectral_inner(x, w, gw, None if gv is None else _T(v) @ gv)
     return _read_triangle(v @ inner @ _T(v), uplo == "L")
 
 
@@ -87,6 +94,38 @@ def eigenvalues(x, uplo="L"):
            formula="v (F * v^T g) v^T", expr="eigvecs({x})")
 def eigenvectors(x, uplo="L"):
     return np.linalg.eigh(x, uplo)[1]
+
+
+def _real_eig(x):
+    """numpy's eig of a real matrix whose eigenvalues are all real (then numpy's results are real);
+    a complex eigenvalue is refused: complex numbers are out of scope."""
+    w, v = np.linalg.eig(x)
+    if np.iscomplexobj(w):
+        raise TraceError(f"np.linalg.eig: this matrix has complex eigenvalues (at {where()}), and complex "
+                         "numbers are out of scope; np.linalg.eigh differentiates a symmetric matrix")
+    return w, v
+
+
+def _eig_vjp(x, gw=None, gv=None):
+    """x = v diag(w) v^-1, v's columns of unit length: gx = v^-T (diag(gw) + F * (G - v^T v diag(G))) v^T
+    with G = v^T gv (F as in `_spectral_inner`)."""
+    w, v = _real_eig(x)
+    G = None
+    if gv is not None:   # v^T gv, less what keeps each column of unit length
+        G = _T(v) @ gv
+        G = G - (_T(v) @ v) * np.diagonal(G, axis1=-2, axis2=-1)[..., None, :]
+    return _T(np.linalg.inv(v)) @ _spectral_inner(x, w, gw, G) @ _T(v)
+
+
+@primitive("eig_values", vjp=lambda g, ans, x: _eig_vjp(x, gw=g), formula="v^-T v^T", expr="eigvals({x})")
+def eig_values(x):
+    return _real_eig(x)[0]
+
+
+@primitive("eig_vectors", vjp=lambda g, ans, x: _eig_vjp(x, gv=g), formula="v^-T (F * v^T g) v^T",
+           expr="eig_vecs({x})")
+def eig_vectors(x):
+    return _real_eig(x)[1]
 
 
 def _cholesky_vjp(g, ans, x):
@@ -201,6 +240,8 @@ implements(np.linalg.slogdet)(lambda a: SlogdetResult(np.linalg.slogdet(untraced
 implements(np.linalg.eigvalsh)(lambda a, UPLO="L": eigenvalues(a, uplo=UPLO))
 implements(np.linalg.eigh)(lambda a, UPLO="L": EighResult(eigenvalues(a, uplo=UPLO),
                                                                       eigenvectors(a, uplo=UPLO)))
+implements(np.linalg.eigvals)(lambda a: eig_values(a))
+implements(np.linalg.eig)(lambda a: EigResult(eig_values(a), eig_vectors(a)))
 implements(np.linalg.multi_dot)(lambda arrays, *, out=None: functools.reduce(_np_dot, arrays))
 
 

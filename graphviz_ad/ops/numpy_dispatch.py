@@ -30,9 +30,7 @@ _HINTS = {"array": "np.stack([...])", "asarray": "the traced value itself", "mat
           "copyto": "np.broadcast_to(value, shape) (np.full and np.full_like of a plain array with a traced "
                     "fill value write it in place)",
           "insert": "np.concatenate of slices", "apply_along_axis": "a loop over the slices and np.stack",
-          "piecewise": "np.where or np.select",
-          "linalg.eig": "np.linalg.eigh for a symmetric matrix (eig is complex in general, which is out of scope)",
-          "linalg.eigvals": "np.linalg.eigvalsh for a symmetric matrix (complex results are out of scope)"}
+          "piecewise": "np.where or np.select"}
 
 
 def call_ufunc(ufunc, method, inputs, kwargs):

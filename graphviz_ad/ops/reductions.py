@@ -69,9 +69,15 @@ def var(x, axis=None, ddof=0, keepdims=False):
     return np.var(x, axis=axis, ddof=ddof, keepdims=keepdims)
 
 
-@primitive("std", vjp=lambda g, ans, x, axis=None, ddof=0, keepdims=False:
-           _var_vjp(g, ans, x, axis, ddof, keepdims) / (2 * expand_reduced(ans, x, axis, keepdims)),
-           formula="({x} - mean)/(N*std)", expr="std({x})")
+def _std_vjp(g, ans, x, axis=None, ddof=0, keepdims=False):
+    """var' / (2 std); where std is 0 every centred value is 0 too: the subgradient 0 (std'(0) = 0),
+    which is the exact derivative when the slice has one element (its std is 0 for every x)."""
+    spread = expand_reduced(ans, x, axis, keepdims)
+    safe = np.where(spread == 0, 1.0, spread)
+    return np.where(spread == 0, 0.0, _var_vjp(g, ans, x, axis, ddof, keepdims) / (2 * safe))
+
+
+@primitive("std", vjp=_std_vjp, formula="({x} - mean)/(N*std)", expr="std({x})")
 def std(x, axis=None, ddof=0, keepdims=False):
     return np.std(x, axis=axis, ddof=ddof, keepdims=keepdims)
 
