@@ -82,18 +82,15 @@ power = elementwise("power", np.power,
              lambda ans, x, y: np.where(x > 0, ans * np.log(np.where(x > 0, x, 1)), 0.0)),
             (lambda x, y: f"{number_text(y)}*{{x}}" if np.ndim(y) == 0 and y == 2 else "{y}*{x}^({y} - 1)",
              "{ans}*ln({x})"), display="^", expr="{x}^{y}", prec=3)
-maximum = elementwise("maximum", np.maximum,
-            (lambda ans, x, y: (x > y) + 0.5 * (x == y), lambda ans, x, y: (y > x) + 0.5 * (x == y)),
-            ("[{x} > {y}]", "[{y} > {x}]"), display="max", expr="max({x}, {y})")
-minimum = elementwise("minimum", np.minimum,
-            (lambda ans, x, y: (x < y) + 0.5 * (x == y), lambda ans, x, y: (y < x) + 0.5 * (x == y)),
-            ("[{x} < {y}]", "[{y} < {x}]"), display="min", expr="min({x}, {y})")
-fmax = elementwise("fmax", np.fmax,
-            (lambda ans, x, y: (x > y) + 0.5 * (x == y), lambda ans, x, y: (y > x) + 0.5 * (x == y)),
-            ("[{x} > {y}]", "[{y} > {x}]"), display="fmax", expr="fmax({x}, {y})")
-fmin = elementwise("fmin", np.fmin,
-            (lambda ans, x, y: (x < y) + 0.5 * (x == y), lambda ans, x, y: (y < x) + 0.5 * (x == y)),
-            ("[{x} < {y}]", "[{y} < {x}]"), display="fmin", expr="fmin({x}, {y})")
+# The larger (smaller) operand takes the gradient; a tie splits it equally. Shared by max/fmax, min/fmin.
+_LARGER = (lambda ans, x, y: (x > y) + 0.5 * (x == y), lambda ans, x, y: (y > x) + 0.5 * (x == y))
+_SMALLER = (lambda ans, x, y: (x < y) + 0.5 * (x == y), lambda ans, x, y: (y < x) + 0.5 * (x == y))
+maximum = elementwise("maximum", np.maximum, _LARGER, ("[{x} > {y}]", "[{y} > {x}]"),
+                      display="max", expr="max({x}, {y})")
+minimum = elementwise("minimum", np.minimum, _SMALLER, ("[{x} < {y}]", "[{y} < {x}]"),
+                      display="min", expr="min({x}, {y})")
+fmax = elementwise("fmax", np.fmax, _LARGER, ("[{x} > {y}]", "[{y} > {x}]"), display="fmax", expr="fmax({x}, {y})")
+fmin = elementwise("fmin", np.fmin, _SMALLER, ("[{x} < {y}]", "[{y} < {x}]"), display="fmin", expr="fmin({x}, {y})")
 arctan2 = elementwise("arctan2", np.arctan2,
             (lambda ans, x, y: y / (x**2 + y**2), lambda ans, x, y: -x / (x**2 + y**2)),
             ("{y}/({x}^2 + {y}^2)", "-{x}/({x}^2 + {y}^2)"), expr="arctan2({x}, {y})")
