@@ -67,3 +67,16 @@ def label(page, node, line):
                 .find(t => t.textContent.startsWith(line + " "));
             return t && getComputedStyle(t).visibility === "visible" ? t.textContent : null;
         }""", [f"gad-n{node}", line])
+
+
+def step_through(page, G):
+    """Step from the start to the end of both passes, one key at a time, checking the counter, then the
+    output's value as the page shows it."""
+    from graphviz_ad import style
+    page.page.keyboard.press("Home")
+    last = int(page.page.get_attribute(".gad-slider", "max"))
+    for k in range(1, last + 1):
+        page.page.keyboard.press("ArrowRight")
+        assert page.step() == k
+    out = G.graph["output"]
+    assert label(page, out, "val") == "val " + style.summary(G.nodes[out]["value"])

@@ -21,7 +21,7 @@ from graphviz_ad.html import to_html
 from graphviz_ad.markdown_ext import AutodiffGraphExtension
 from graphviz_ad.torch import trace
 from graphviz_ad_cli.main import main
-from browser import Page, label
+from browser import Page, step_through
 
 # Where to keep the screenshots for a person to look at (unset: they stay in the test's tmp dir).
 SHOTS = pathlib.Path(os.environ["GRAPHVIZ_AD_SHOTS"]) if os.environ.get("GRAPHVIZ_AD_SHOTS") else None
@@ -116,13 +116,7 @@ def test_interactive_page_on_a_torch_graph(browser, tmp_path):  # noqa: F811
     path.write_text(to_html(G, highlight=report, formulas=True), encoding="utf-8")
     for size, shot in (((1280, 800), "torch-1280.png"), ((390, 844), "torch-390.png")):
         p = Page(browser, path, size=size)
-        p.page.keyboard.press("Home")
-        last = int(p.page.get_attribute(".gad-slider", "max"))
-        for k in range(1, last + 1):
-            p.page.keyboard.press("ArrowRight")
-            assert p.step() == k
-        out = G.graph["output"]
-        assert label(p, out, "val") == "val " + style.summary(G.nodes[out]["value"])
+        step_through(p, G)
         p.page.keyboard.press("0")
         weight = G.node_named("fc1.weight")
         p.page.click(f"#gad-n{weight}")
